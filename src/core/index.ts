@@ -1,0 +1,10 @@
+// The format core: no Node imports anywhere below src/core (checked by tsconfig.core.json).
+export * from './errors.js';
+export * from './diagnostics.js';
+export * from './hex.js';
+export * from './detect.js';
+export * from './bytes/byte-source.js';
+export * from './bytes/memory-source.js';
+export * from './bytes/blob-source.js';
+export * from './bytes/byte-sink.js';
+export * from './bytes/struct-view.js';

@@ -1,0 +1,60 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { checkRange, type ByteSource } from '../core/bytes/byte-source.js';
+import { DumpError } from '../core/errors.js';
+
+/**
+ * A ByteSource over a file: positioned reads with readSync (fast for page-sized reads from the
+ * page cache), nothing read until asked for.
+ */
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number | undefined;
+
+  private constructor(fd: number, size: number, readonly name: string) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  static open(path: string): FileSource {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new DumpError(err.code === 'EACCES' ? 'PERMISSION' : 'IO', `cannot open ${path}: ${err.code ?? err.message}`);
+    }
+    const st = fstatSync(fd);
+    if (!st.isFile() && !st.isBlockDevice()) {
+      closeSync(fd);
+      throw new DumpError('IO', `${path} is not a regular file`);
+    }
+    return new FileSource(fd, st.size, path);
+  }
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.readSync(offset, length));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  readSync(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    if (this.fd === undefined) throw new DumpError('IO', `${this.name} is closed`);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) throw new DumpError('TRUNCATED', `${this.name} shrank while reading`, { offset: offset + done, length: length - done });
+      done += n;
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, length);
+  }
+
+  close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    return Promise.resolve();
+  }
+}

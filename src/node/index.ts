@@ -1,0 +1,4 @@
+// The Node edge: the core plus file access and live capture.
+export * from '../core/index.js';
+export * from './file-source.js';
+export * from './file-sink.js';

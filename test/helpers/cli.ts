@@ -1,0 +1,16 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+const mainTs = fileURLToPath(new URL('../../src/node/cli/main.ts', import.meta.url));
+
+/** Runs the CLI from source (no build needed) and returns its output. */
+export function runCli(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', mainTs, ...args], {
+    cwd: options.cwd ?? projectRoot,
+    encoding: 'utf8',
+    input: options.input,
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
