@@ -183,7 +183,8 @@ export class Minidump {
     return (await readLocation(this.source, loc, what, cap)).bytes;
   }
 
-  private streamView(entry: MinidumpDirectoryEntry): Promise<StructView> {
+  /** The stream's bytes as a bounds-checked view. */
+  streamView(entry: MinidumpDirectoryEntry): Promise<StructView> {
     return readLocation(this.source, entry.location, `${entry.name} stream (directory entry ${entry.index})`, MinidumpLimits.maxRawStreamBytes);
   }
 

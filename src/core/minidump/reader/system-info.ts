@@ -44,7 +44,9 @@ export async function readSystemInfo(ctx: StreamContext, v: StructView): Promise
   const arch = cpuArchOf(processorArchitecture);
   const cpu: MinidumpSystemInfo['cpu'] = {};
   if (arch === 'x86' || arch === 'amd64') {
-    cpu.vendorId = v.ascii(32, 12);
+    const vendor = v.ascii(32, 12);
+    // Only a printable 12-character CPUID vendor counts (some writers leave other data here).
+    if (/^[\x20-\x7e]{12}$/.test(vendor)) cpu.vendorId = vendor;
     cpu.versionInformation = v.u32(44);
     cpu.featureInformation = v.u32(48);
     cpu.amdExtendedCpuFeatures = v.u32(52);
