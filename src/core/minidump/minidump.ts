@@ -22,6 +22,26 @@ import { readModuleList, type MinidumpModule } from './reader/module-list.js';
 import { readSystemInfo, type MinidumpSystemInfo } from './reader/system-info.js';
 import { readThreadExList } from './reader/thread-ex-list.js';
 import { readThreadList, type MinidumpThread } from './reader/thread-list.js';
+import { readAssertionInfo, type BreakpadAssertionInfo } from './reader/assertion-info.js';
+import { readCommentA, readCommentW } from './reader/comment.js';
+import { readCrashpadInfo, type CrashpadInfo } from './reader/crashpad-info.js';
+import { readHandleData, type MinidumpHandleDescriptor } from './reader/handle-data.js';
+import {
+  parseLinuxMaps,
+  readLinuxAuxv,
+  readLinuxDsoDebug,
+  readLinuxNulList,
+  readLinuxText,
+  type LinuxDsoDebug,
+  type LinuxMapping,
+} from './reader/linux.js';
+import { readMemoryInfoList, type MinidumpMemoryInfo } from './reader/memory-info-list.js';
+import { readProcessVmCounters, type MinidumpProcessVmCounters } from './reader/process-vm-counters.js';
+import { readSystemMemoryInfo, type MinidumpSystemMemoryInfo } from './reader/system-memory-info.js';
+import { readThreadInfoList, type MinidumpThreadInfo } from './reader/thread-info-list.js';
+import { readThreadNames, type MinidumpThreadName } from './reader/thread-names.js';
+import { readToken, type MinidumpTokenInfo } from './reader/token.js';
+import { readUnloadedModuleList, type MinidumpUnloadedModule } from './reader/unloaded-module-list.js';
 
 /** MINIDUMP_HEADER (32 bytes). */
 export interface MinidumpHeader {
@@ -225,6 +245,96 @@ export class Minidump {
 
   breakpadInfo(): Promise<BreakpadInfo | undefined> {
     return this.parsed(StreamType.BreakpadInfoStream, readBreakpadInfo);
+  }
+
+  threadExList(): Promise<MinidumpThread[] | undefined> {
+    return this.parsed(StreamType.ThreadExListStream, readThreadExList);
+  }
+
+  unloadedModules(): Promise<MinidumpUnloadedModule[] | undefined> {
+    return this.parsed(StreamType.UnloadedModuleListStream, readUnloadedModuleList);
+  }
+
+  memoryInfoList(): Promise<MinidumpMemoryInfo[] | undefined> {
+    return this.parsed(StreamType.MemoryInfoListStream, readMemoryInfoList);
+  }
+
+  threadInfoList(): Promise<MinidumpThreadInfo[] | undefined> {
+    return this.parsed(StreamType.ThreadInfoListStream, readThreadInfoList);
+  }
+
+  handleData(): Promise<MinidumpHandleDescriptor[] | undefined> {
+    return this.parsed(StreamType.HandleDataStream, readHandleData);
+  }
+
+  threadNames(): Promise<MinidumpThreadName[] | undefined> {
+    return this.parsed(StreamType.ThreadNamesStream, readThreadNames);
+  }
+
+  commentA(): Promise<string | undefined> {
+    return this.parsed(StreamType.CommentStreamA, readCommentA);
+  }
+
+  commentW(): Promise<string | undefined> {
+    return this.parsed(StreamType.CommentStreamW, readCommentW);
+  }
+
+  token(): Promise<MinidumpTokenInfo[] | undefined> {
+    return this.parsed(StreamType.TokenStream, readToken);
+  }
+
+  systemMemoryInfo(): Promise<MinidumpSystemMemoryInfo | undefined> {
+    return this.parsed(StreamType.SystemMemoryInfoStream, readSystemMemoryInfo);
+  }
+
+  processVmCounters(): Promise<MinidumpProcessVmCounters | undefined> {
+    return this.parsed(StreamType.ProcessVmCountersStream, readProcessVmCounters);
+  }
+
+  assertionInfo(): Promise<BreakpadAssertionInfo | undefined> {
+    return this.parsed(StreamType.AssertionInfoStream, readAssertionInfo);
+  }
+
+  crashpadInfo(): Promise<CrashpadInfo | undefined> {
+    return this.parsed(StreamType.CrashpadInfoStream, readCrashpadInfo);
+  }
+
+  /** A verbatim text stream (LinuxCpuInfo, LinuxProcStatus, LinuxLsbRelease, LinuxMaps, LinuxProcStat…). */
+  linuxText(type: number): Promise<string | undefined> {
+    return this.parsed(type, readLinuxText);
+  }
+
+  /** LinuxCmdLine as its NUL-separated arguments. */
+  linuxCmdLine(): Promise<string[] | undefined> {
+    return this.parsed(StreamType.LinuxCmdLine, readLinuxNulList);
+  }
+
+  /** LinuxEnviron as its NUL-separated `NAME=value` entries. */
+  linuxEnviron(): Promise<string[] | undefined> {
+    return this.parsed(StreamType.LinuxEnviron, readLinuxNulList);
+  }
+
+  linuxMaps(): Promise<LinuxMapping[] | undefined> {
+    return this.memo('linuxMaps', async () => {
+      const text = await this.linuxText(StreamType.LinuxMaps);
+      return text === undefined ? undefined : parseLinuxMaps(this.ctx, text);
+    });
+  }
+
+  /** Native word size of the target (from SystemInfo; 8 when unknown). */
+  async wordSize(): Promise<4 | 8> {
+    const arch = (await this.systemInfo())?.arch;
+    return arch === 'x86' || arch === 'arm' || arch === 'mips' || arch === 'ppc' || arch === 'sparc' ? 4 : 8;
+  }
+
+  async linuxAuxv(): Promise<{ type: bigint; value: bigint }[] | undefined> {
+    const ws = await this.wordSize();
+    return this.parsed(StreamType.LinuxAuxv, (ctx, v) => readLinuxAuxv(ctx, v, ws));
+  }
+
+  async linuxDsoDebug(): Promise<LinuxDsoDebug | undefined> {
+    const ws = await this.wordSize();
+    return this.parsed(StreamType.LinuxDsoDebug, (ctx, v) => readLinuxDsoDebug(ctx, v, ws));
   }
 
   /** MemoryList ranges then Memory64List ranges, in file order; [] when neither exists. */
