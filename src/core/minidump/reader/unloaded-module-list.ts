@@ -1,7 +1,7 @@
 import type { StructView } from '../../bytes/struct-view.js';
 import { MINIDUMP_UNLOADED_MODULE_SIZE } from '../constants.js';
 import { MinidumpLimits } from '../limits.js';
-import { checkTable, readMinidumpStringSoft, type StreamContext } from './common.js';
+import { tableEntryOffsets, readMinidumpStringSoft, type StreamContext } from './common.js';
 
 /** MINIDUMP_UNLOADED_MODULE (24 bytes) with its name. */
 export interface MinidumpUnloadedModule {
@@ -16,13 +16,9 @@ export interface MinidumpUnloadedModule {
 /** MINIDUMP_UNLOADED_MODULE_LIST (stream 14): u32 SizeOfHeader, SizeOfEntry, NumberOfEntries. */
 export async function readUnloadedModuleList(ctx: StreamContext, v: StructView): Promise<MinidumpUnloadedModule[]> {
   const what = 'MINIDUMP_UNLOADED_MODULE_LIST';
-  const headerSize = v.u32(0);
-  const entrySize = v.u32(4);
-  const count = v.u32(8);
-  checkTable(v, headerSize, entrySize, MINIDUMP_UNLOADED_MODULE_SIZE, count, MinidumpLimits.maxModules, what);
+  const offsets = tableEntryOffsets(v, v.u32(8), MINIDUMP_UNLOADED_MODULE_SIZE, MinidumpLimits.maxModules, what);
   const out: MinidumpUnloadedModule[] = [];
-  for (let i = 0; i < count; i++) {
-    const off = headerSize + i * entrySize;
+  for (const [i, off] of offsets.entries()) {
     const moduleNameRva = v.u32(off + 20);
     out.push({
       baseOfImage: v.u64(off),
