@@ -8,3 +8,4 @@ export * from './bytes/memory-source.js';
 export * from './bytes/blob-source.js';
 export * from './bytes/byte-sink.js';
 export * from './bytes/struct-view.js';
+export * from './kernel/index.js';
