@@ -9,3 +9,4 @@ export * from './bytes/blob-source.js';
 export * from './bytes/byte-sink.js';
 export * from './bytes/struct-view.js';
 export * from './kernel/index.js';
+export * from './minidump/index.js';
