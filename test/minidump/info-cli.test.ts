@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
 import { corpusFile, corpusSkip, hasCorpus } from '../helpers/corpus.js';
+import { withCorpusDump } from './helpers.js';
 
 const batchTs = fileURLToPath(new URL('../helpers/cli-batch.ts', import.meta.url));
 const mainTs = fileURLToPath(new URL('../../src/node/cli/main.ts', import.meta.url));
@@ -29,6 +30,8 @@ interface Observed {
   exception?: { tid: number; code: number };
   memoryList?: number;
   pid?: number;
+  contextSizes?: number[];
+  misc?: { size: number; flags1: number };
 }
 
 /** Files the manifest describes as malformed, which `info` must refuse with exit code 2 (see test/minidump/README). */
@@ -61,6 +64,10 @@ function parseManifest(): Observed[] {
     if (ex) o.exception = { tid: Number(ex[1]), code: Number(ex[2]) };
     const ml = /MemoryList (\d+) ranges/.exec(line);
     if (ml) o.memoryList = Number(ml[1]);
+    const ctx = /ctx sizes \[([\d, ]*)\]/.exec(line);
+    if (ctx) o.contextSizes = ctx[1]!.split(',').map((x) => Number(x.trim()));
+    const misc = /MiscInfo size (\d+) flags1 (0x[0-9a-f]+)/.exec(line);
+    if (misc) o.misc = { size: Number(misc[1]), flags1: Number(misc[2]) };
     const pid = /pid (\d+)/.exec(line);
     if (pid) o.pid = Number(pid[1]);
     out.push(o);
@@ -169,5 +176,31 @@ describe('dumpkit info --json on every corpus minidump', { skip: corpusSkip }, (
       for (const m of j.modules) assert.match(m.base, /^0x[0-9a-f]+$/);
       if (j.exception) assert.match(j.exception.address, /^0x[0-9a-f]+$/);
     });
+  }
+});
+
+/**
+ * The manifest's script read these files' lists without the 4-byte padding quirk (or took the corrupt
+ * second ThreadList), so its context sizes are wrong there; the asserted register values (arm-*.dmp)
+ * and frame registers (crash_macos) confirm our reading.
+ */
+const CONTEXT_SIZE_SCRIPT_WRONG = new Set(['symbolic/crash_macos.dmp', 'symbolic/macos-mini.dmp', 'lldb/arm-linux.dmp', 'lldb/arm-macos.dmp', 'lldb/bad_duplicate_streams.dmp']);
+
+describe('reader agrees with the manifest on context sizes and MiscInfo', { skip: corpusSkip }, () => {
+  for (const o of observed) {
+    if (MUST_FAIL[o.file] || (!o.contextSizes && !o.misc)) continue;
+    test(o.file, () =>
+      withCorpusDump(o.file, async (md) => {
+        if (o.contextSizes && !CONTEXT_SIZE_SCRIPT_WRONG.has(o.file)) {
+          const sizes = [...new Set((await md.threads()).map((t) => t.threadContext.dataSize))].sort((a, b) => a - b);
+          assert.deepEqual(sizes, o.contextSizes);
+        }
+        if (o.misc) {
+          const m = await md.miscInfo();
+          assert.equal(md.stream(15)?.location.dataSize, o.misc.size);
+          assert.equal(m?.flags1, o.misc.flags1);
+        }
+      }),
+    );
   }
 });
