@@ -546,3 +546,53 @@ describe('corpus: malformed files', () => {
     }
   });
 });
+
+describe('corpus: every stream of every file is readable or refused with a DumpError', () => {
+  const files = [
+    'breakpad/minidump2.dmp', 'breakpad/tiny-exe-fastfail.dmp', 'breakpad/linux_executable_stack.dmp', 'lldb/dump-content.dmp', 'lldb/fb-dump-content.dmp',
+    'lldb/fizzbuzz_no_heap.dmp', 'lldb/bad_duplicate_streams.dmp', 'lldb/bad_overlapping_streams.dmp', 'lldb/regions-memlist64.dmp', 'node-minidump/mac.dmp',
+    'node-minidump/windows.dmp', 'node-minidump/linux.dmp', 'sentry-native/minidump.dmp', 'symbolic/crash_macos.dmp', 'rust-minidump/invalid-parameter.dmp',
+  ];
+  for (const file of files) {
+    test(file, opts, () =>
+      withCorpusDump(file, async (md) => {
+        const reads: [string, () => Promise<unknown>][] = [
+          ['systemInfo', () => md.systemInfo()], ['threads', () => md.threads()], ['modules', () => md.modules()], ['exception', () => md.exception()],
+          ['memoryRanges', () => md.memoryRanges()], ['miscInfo', () => md.miscInfo()], ['breakpadInfo', () => md.breakpadInfo()],
+          ['unloadedModules', () => md.unloadedModules()], ['memoryInfoList', () => md.memoryInfoList()], ['threadInfoList', () => md.threadInfoList()],
+          ['handleData', () => md.handleData()], ['threadNames', () => md.threadNames()], ['token', () => md.token()],
+          ['systemMemoryInfo', () => md.systemMemoryInfo()], ['processVmCounters', () => md.processVmCounters()], ['assertionInfo', () => md.assertionInfo()],
+          ['crashpadInfo', () => md.crashpadInfo()], ['linuxMaps', () => md.linuxMaps()], ['linuxAuxv', () => md.linuxAuxv()],
+          ['linuxDsoDebug', () => md.linuxDsoDebug()], ['linuxCmdLine', () => md.linuxCmdLine()], ['linuxEnviron', () => md.linuxEnviron()],
+        ];
+        for (const [name, read] of reads) {
+          await read().catch((e: unknown) => assert.ok(e instanceof DumpError, `${name}: ${(e as Error)?.stack}`));
+        }
+        for (const t of await md.threads()) await md.context(t.threadContext).catch((e: unknown) => assert.ok(e instanceof DumpError, String(e)));
+        for (const s of md.streams) await md.streamBytes(s);
+      }),
+    );
+  }
+
+  test('node-minidump/mac.dmp: Crashpad info with per-module annotations', opts, () =>
+    withCorpusDump('node-minidump/mac.dmp', async (md) => {
+      const cp = await md.crashpadInfo();
+      assert.ok(cp);
+      assert.match(cp.reportId, /^[0-9A-F]{8}-[0-9A-F]{4}-/);
+      assert.ok(cp.modules.length > 0);
+      const modules = await md.modules();
+      for (const m of cp.modules) assert.ok(m.moduleListIndex < modules.length);
+      // MANIFEST: written by Crashpad for Electron 1.4.3.
+      const ann = cp.modules.find((m) => m.simpleAnnotations.prod)?.simpleAnnotations;
+      assert.equal(ann?.prod, 'Electron');
+      assert.equal(ann?.ver, '1.4.3');
+    }),
+  );
+
+  test('breakpad/linux_executable_stack.dmp: a corrupt LinuxDsoDebug is refused, the rest reads', opts, () =>
+    withCorpusDump('breakpad/linux_executable_stack.dmp', async (md) => {
+      await assert.rejects(md.linuxDsoDebug(), (e: unknown) => e instanceof DumpError && e.code === 'COUNT_TOO_LARGE');
+      assert.equal((await md.threads()).length, 1);
+    }),
+  );
+});
