@@ -429,3 +429,19 @@ describe('synthetic: hostile and malformed input fails cleanly', () => {
     }
   });
 });
+
+describe('synthetic: overlapping and nested memory ranges', () => {
+  test('an address inside a big range that contains many small ones is found', async () => {
+    const b = new MinidumpBuilder({ capacity: 2 });
+    const big = b.loc(new Uint8Array(0x1000).fill(0xbb));
+    const small = Array.from({ length: 20 }, (_, i) => b.loc(new Uint8Array(4).fill(i)));
+    const list = le().u32(21).u64(0x10000n).u32(big.size).u32(big.rva);
+    small.forEach((l, i) => list.u64(0x10000n + BigInt(i * 16)).u32(l.size).u32(l.rva));
+    b.stream(5, list.toBytes());
+    const md = await open(b.build());
+    assert.deepEqual([...(await md.readMemory(0x10000n + 19n * 16n, 4))], [19, 19, 19, 19]); // the later, smaller range wins
+    assert.deepEqual([...(await md.readMemory(0x10f00n, 2))], [0xbb, 0xbb]); // only the big range covers this
+    assert.equal((await md.rangeAt(0x10f00n))?.size, 0x1000);
+    assert.equal(await md.rangeAt(0x11000n), undefined);
+  });
+});
