@@ -445,3 +445,12 @@ describe('synthetic: overlapping and nested memory ranges', () => {
     assert.equal(await md.rangeAt(0x11000n), undefined);
   });
 });
+
+test('readMemory: a huge request past the captured bytes fails before allocating', async () => {
+  const b = new MinidumpBuilder({ capacity: 1 });
+  const l = b.loc(new Uint8Array(16));
+  b.stream(5, le().u32(1).u64(0x1000n).u32(l.size).u32(l.rva).toBytes());
+  const md = await open(b.build());
+  await assert.rejects(md.readMemory(0x1000n, 2 ** 40), isDumpError('ADDRESS_NOT_IN_DUMP'));
+  await assert.rejects(md.readMemory(0x1000n, -1), isDumpError('INVALID_ARGUMENT'));
+});
