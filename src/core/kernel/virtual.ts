@@ -35,7 +35,7 @@ class NeedPage {
   constructor(readonly pfn: number) {}
 }
 
-const CACHE_PAGES = 256;
+const CACHE_PAGES = 1024;
 
 export interface VirtualOptions {
   /** Wraps a translation/read failure into a clearer one (e.g. the dump kind's limit). */
