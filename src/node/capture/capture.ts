@@ -10,7 +10,7 @@ import type { CpuArch, ExceptionRecord, MemoryInfoRecord, MemoryRange, ModuleRec
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readFully } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
-import type { StoppedThread, TargetProcess } from './target.js';
+import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
 
 export interface CaptureOptions {
   variety: Variety;
@@ -100,7 +100,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     pauseStart = now();
     const stopped = target.stop();
     const mapsText = text('maps');
-    if (mapsText === undefined) throw new DumpError('PROCESS_EXITED', `process ${target.pid} exited during the capture`);
+    if (mapsText === undefined) throw exitedError(target.pid);
     maps = parseMaps(mapsText);
     if (rules.dropUnmodifiedImages) {
       const smaps = text('smaps');
@@ -163,6 +163,9 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
       written = true;
     }
+  } catch (e) {
+    if (target.gone()) throw exitedError(target.pid);
+    throw e;
   } finally {
     target.resume();
     pauseEnd = now();

@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:f
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
-import type { StoppedThread, TargetProcess } from './target.js';
+import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
 const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
@@ -78,11 +78,31 @@ export class PtraceTarget implements TargetProcess {
           out.push(st);
         }
       }
-      if (out.length === 0) throw new DumpError('PROCESS_EXITED', `process ${this.pid} exited before it could be stopped`);
+      if (out.length === 0 || this.gone()) {
+        throw exitedError(this.pid);
+      }
       return out;
     } catch (e) {
       this.resume();
+      // A target that dies while we stop it shows up as EPERM/ESRCH/timeouts: say what happened.
+      if (this.gone()) throw exitedError(this.pid);
       throw e;
+    }
+  }
+
+  /** The process has exited (its leader is gone or a zombie). */
+  gone(): boolean {
+    const s = this.taskState(this.pid);
+    return s === undefined || s === 'Z' || s === 'X';
+  }
+
+  /** One-letter state of a thread from /proc/PID/task/TID/stat, undefined if gone. */
+  private taskState(tid: number): string | undefined {
+    try {
+      const s = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'latin1');
+      return s.charAt(s.lastIndexOf(')') + 2);
+    } catch {
+      return undefined;
     }
   }
 
@@ -90,7 +110,7 @@ export class PtraceTarget implements TargetProcess {
     try {
       return readdirSync(`/proc/${this.pid}/task`).map(Number).filter((n) => Number.isInteger(n) && n > 0);
     } catch (e) {
-      if (this.seized.size > 0) throw new DumpError('PROCESS_EXITED', `process ${this.pid} exited during the capture`);
+      if (this.seized.size > 0) throw exitedError(this.pid);
       throw procError(this.pid, e);
     }
   }
@@ -107,6 +127,8 @@ export class PtraceTarget implements TargetProcess {
         throw new DumpError('CAPTURE', `waitpid(${tid}) failed: errno ${err}`);
       }
       if (r === 0) {
+        const state = this.taskState(tid);
+        if (state === undefined || state === 'Z' || state === 'X') return undefined; // killed meanwhile
         if (Date.now() > deadline) throw new DumpError('CAPTURE', `thread ${tid} of process ${this.pid} did not stop within ${STOP_TIMEOUT_MS} ms`);
         sleepMs(1);
         continue;
@@ -114,7 +136,9 @@ export class PtraceTarget implements TargetProcess {
       if ((status & 0xff) !== 0x7f) return undefined; // exited or killed
       const sig = (status >> 8) & 0xff;
       const event = status >> 16;
-      const thread: StoppedThread = { id: tid, registers: this.readRegisters(tid) };
+      const registers = this.readRegisters(tid);
+      if (!registers) return undefined; // died after stopping
+      const thread: StoppedThread = { id: tid, registers };
       if (event !== libc.PTRACE_EVENT_STOP) {
         // A signal-delivery-stop: remember the signal so resume() delivers it.
         this.seized.set(tid, sig);
@@ -129,9 +153,10 @@ export class PtraceTarget implements TargetProcess {
     }
   }
 
-  private readRegisters(tid: number): CpuRegisters {
+  private readRegisters(tid: number): CpuRegisters | undefined {
     const buf = new Uint8Array(512);
     const n = libc.ptraceGetRegset(tid, libc.NT_PRSTATUS, buf);
+    if (n < 0 && libc.errno() === libc.ESRCH) return undefined;
     if (n < 0) throw new DumpError('CAPTURE', `PTRACE_GETREGSET NT_PRSTATUS failed for thread ${tid}: errno ${libc.errno()}`);
     const dv = new DataView(buf.buffer);
     const gpr: Record<string, bigint> = {};
@@ -166,7 +191,7 @@ export class PtraceTarget implements TargetProcess {
       if (r >= 0) return r;
       const err = libc.errno();
       if (err === libc.EFAULT || err === libc.EIO) return 0;
-      if (err === libc.ESRCH) throw new DumpError('PROCESS_EXITED', `process ${this.pid} exited during the capture`);
+      if (err === libc.ESRCH) throw exitedError(this.pid);
       this.useProcMem = true; // ENOSYS/EPERM: fall back to /proc/PID/mem
     }
     try {
@@ -243,6 +268,6 @@ function ptraceScope(): string {
 
 function ptraceError(pid: number, err: number, what: string): DumpError {
   if (err === libc.EPERM) return permissionError(pid);
-  if (err === libc.ESRCH) return new DumpError('PROCESS_EXITED', `process ${pid} exited during the capture`);
+  if (err === libc.ESRCH) return exitedError(pid);
   return new DumpError('CAPTURE', `${what} on process ${pid} failed: errno ${err}`);
 }

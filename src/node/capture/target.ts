@@ -1,3 +1,4 @@
+import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 
 /** A thread as found when the process was stopped. */
@@ -28,4 +29,10 @@ export interface TargetProcess {
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined;
   /** Lets every thread run again. Safe to call more than once. */
   resume(): void;
+  /** The process has exited (or is a zombie). */
+  gone(): boolean;
+}
+
+export function exitedError(pid: number): DumpError {
+  return new DumpError('PROCESS_EXITED', `process ${pid} exited during the capture`);
 }

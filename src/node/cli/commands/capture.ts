@@ -43,6 +43,8 @@ export function register(program: Command): void {
           {
             variety,
             abortOnMemoryPressure: opts.abortOnMemoryPressure,
+            // DUMPKIT_MEM_AVAILABLE (bytes) stands in for /proc/meminfo MemAvailable: to try the memory-pressure paths.
+            memAvailable: process.env.DUMPKIT_MEM_AVAILABLE ? Number(process.env.DUMPKIT_MEM_AVAILABLE) : undefined,
             onProgress: (phase, done, total) => bar.update(phase, done, total),
             onInterrupted: (signal) => {
               sink?.abort();
