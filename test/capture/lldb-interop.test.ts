@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Minidump } from '../../src/core/minidump/minidump.js';
+import { FileSource } from '../../src/node/file-source.js';
 import { runCli } from '../helpers/cli.js';
 import { lldbBatch, parseImageList, parseMemoryRead, parseRegisterReads, parseThreadList } from '../helpers/lldb.js';
 import { buildTarget, lldbSkip, RunningTarget } from '../helpers/target.js';
@@ -12,6 +14,15 @@ import { buildTarget, lldbSkip, RunningTarget } from '../helpers/target.js';
  * the live process reported about itself.
  */
 const VARIETIES = ['full', 'miniplus', 'mini'] as const;
+
+/** The live process's stack mapping end for an address (from /proc/PID/maps, parsed here). */
+function mappingEnd(pid: number, address: bigint): bigint | undefined {
+  for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (m && address >= BigInt('0x' + m[1]) && address < BigInt('0x' + m[2])) return BigInt('0x' + m[2]);
+  }
+  return undefined;
+}
 
 /** ELF images the live process maps, computed here from /proc/PID/maps (independently of dumpkit). */
 function liveModules(pid: number): Set<string> {
@@ -95,10 +106,42 @@ for (const bits of [64, 32] as const) {
         const pattern = BigInt(info.pattern);
         const second = lldbBatch(file, [...regs.map((x) => `memory read --size 1 --count 16 0x${x.sp.toString(16)}`), `memory read --size 1 --count 64 0x${pattern.toString(16)}`]);
         for (const x of regs) assert.equal(parseMemoryRead(second, x.sp).length, 16, `stack at sp 0x${x.sp.toString(16)} readable in the ${variety} dump`);
-        if (variety !== 'mini') {
-          const bytes = parseMemoryRead(second, pattern);
-          const expected = Array.from({ length: 64 }, (_, i) => (i < 16 ? 'DUMPKIT-PATTERN!'.charCodeAt(i) : (i * 7 + 3) & 0xff));
-          assert.deepEqual(bytes, expected, 'heap pattern bytes');
+        const expected = Array.from({ length: 64 }, (_, i) => (i < 16 ? 'DUMPKIT-PATTERN!'.charCodeAt(i) : (i * 7 + 3) & 0xff));
+        if (variety !== 'mini') assert.deepEqual(parseMemoryRead(second, pattern), expected, 'heap pattern bytes');
+
+        // dumpkit's own reader agrees with LLDB and with the live process.
+        const source = FileSource.open(file);
+        try {
+          const dump = await Minidump.open(source);
+          const dthreads = await dump.threads();
+          assert.deepEqual(dthreads.map((x) => x.threadId).sort((a, b) => a - b), threads.map((x) => x.tid).sort((a, b) => a - b));
+          const names = new Map((await dump.threadNames())?.map((n) => [n.threadId, n.name]) ?? []);
+          for (const th of threads) {
+            const d = dthreads.find((x) => x.threadId === th.tid)!;
+            const ctx = (await dump.context(d.threadContext))!;
+            assert.equal(ctx.pc, regs[th.index - 1]!.pc, `reader pc of ${th.tid}`);
+            assert.equal(ctx.sp, regs[th.index - 1]!.sp, `reader sp of ${th.tid}`);
+            const live = info.threads.find((x) => x.tid === th.tid)!;
+            const comm = live.role === 'main' ? `target${bits}` : live.role === 'worker' ? /^dk-worker-\d$/ : `dk-${live.role}`;
+            if (typeof comm === 'string') assert.equal(names.get(th.tid), comm);
+            else assert.match(names.get(th.tid) ?? '', comm);
+            // Every variety holds the whole stack: from sp to the end of its mapping.
+            const stackEnd: bigint = mappingEnd(target.pid, ctx.sp)!;
+            const stack = await dump.readMemory(ctx.sp, Number(stackEnd - ctx.sp));
+            assert.equal(stack.length, Number(stackEnd - ctx.sp));
+          }
+          const dmods = await dump.modules();
+          assert.deepEqual(
+            dmods.map((m) => `${m.name}@${m.baseOfImage.toString(16)}`).sort(),
+            parseImageList(first).map((m) => `${m.path}@${m.base.toString(16)}`).sort(),
+            'reader modules = LLDB modules',
+          );
+          for (const m of dmods) assert.equal(m.cvRecord?.kind, 'elf', `${m.name} has a BpEL build id`);
+          if (variety !== 'mini') assert.deepEqual([...(await dump.readMemory(pattern, 64))], expected, 'reader: heap pattern');
+          const si = (await dump.systemInfo())!;
+          assert.equal(si.processorArchitecture, bits === 64 ? 9 : 0);
+        } finally {
+          await source.close();
         }
       });
     }

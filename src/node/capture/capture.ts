@@ -6,7 +6,7 @@ import { planMemory, stackRanges, VARIETY_RULES, type PlanThread, type Variety }
 import { pcSp } from '../../core/minidump/writer/context.js';
 import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, StreamType } from '../../core/minidump/writer/constants.js';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
-import type { CpuArch, ExceptionRecord, MemoryInfoRecord, MemoryRange, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
+import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readFully } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
@@ -28,7 +28,7 @@ export interface CaptureOptions {
 export interface CaptureResult {
   pid: number;
   variety: Variety;
-  arch: CpuArch;
+  arch: WriterArch;
   threads: number;
   modules: number;
   memoryBytes: number;
@@ -54,7 +54,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const diagnostics = opts.diagnostics ?? new Diagnostics();
-  const arch: CpuArch = target.is64 ? 'amd64' : 'x86';
+  const arch: WriterArch = target.is64 ? 'amd64' : 'x86';
   const rules = VARIETY_RULES[opts.variety];
   const text = (name: string): string | undefined => {
     const b = target.procFile(name);
@@ -90,7 +90,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   process.once('SIGTERM', onSignal);
   let pauseStart = 0;
   let pauseEnd = 0;
-  let memory: MemoryRange[];
+  let memory: SnapshotMemory[];
   let snapshotBase: Omit<ProcessSnapshot, 'memory' | 'modules'>;
   let maps: Mapping[];
   let written = false;
@@ -206,7 +206,7 @@ function estimateBulk(maps: Mapping[]): number {
   return maps.filter((m) => m.perms[0] === 'r').reduce((a, m) => a + Number(m.end - m.start), 0);
 }
 
-function registerValues(arch: CpuArch, t: StoppedThread): bigint[] {
+function registerValues(arch: WriterArch, t: StoppedThread): bigint[] {
   const skip = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'eflags', 'orig_rax', 'orig_eax', 'fs_base', 'gs_base']);
   void arch;
   return Object.entries(t.registers.gpr)

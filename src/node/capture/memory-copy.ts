@@ -1,6 +1,6 @@
 import type { Diagnostics } from '../../core/diagnostics.js';
 import type { PlannedRange } from '../../core/minidump/varieties.js';
-import type { MemoryRange } from '../../core/minidump/writer/model.js';
+import type { SnapshotMemory } from '../../core/minidump/writer/model.js';
 import type { TargetProcess } from './target.js';
 
 export const COPY_CHUNK = 64 * 1024 * 1024;
@@ -73,10 +73,10 @@ export async function copyRanges(
   pool: CopyPool,
   diagnostics: Diagnostics,
   onProgress?: (done: number, total: number) => void,
-): Promise<MemoryRange[]> {
+): Promise<SnapshotMemory[]> {
   const total = ranges.reduce((a, r) => a + r.size, 0);
   let done = 0;
-  const out: MemoryRange[] = [];
+  const out: SnapshotMemory[] = [];
   for (const r of ranges) {
     const pieces: Uint8Array[] = [];
     for (let off = 0; off < r.size; off += COPY_CHUNK) {
@@ -95,7 +95,7 @@ export async function copyRanges(
 }
 
 /** Ranges whose bytes are read from the (still stopped) process as the writer asks for them. */
-export function directRanges(target: TargetProcess, ranges: PlannedRange[], diagnostics: Diagnostics): MemoryRange[] {
+export function directRanges(target: TargetProcess, ranges: PlannedRange[], diagnostics: Diagnostics): SnapshotMemory[] {
   return ranges.map((r) => ({
     address: r.address,
     size: r.size,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { machine, release, type, version } from 'node:os';
-import type { CpuArch, MiscRecord, SystemRecord } from '../../core/minidump/writer/model.js';
+import type { WriterArch, MiscRecord, SystemRecord } from '../../core/minidump/writer/model.js';
 
 function read(path: string): string | undefined {
   try {
@@ -11,7 +11,7 @@ function read(path: string): string | undefined {
 }
 
 /** MINIDUMP_SYSTEM_INFO content for this machine, from /proc/cpuinfo and uname. */
-export function systemRecord(arch: CpuArch, cpuinfo = read('/proc/cpuinfo') ?? ''): SystemRecord {
+export function systemRecord(arch: WriterArch, cpuinfo = read('/proc/cpuinfo') ?? ''): SystemRecord {
   const field = (name: string): string | undefined => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim();
   const family = Number(field('cpu family') ?? 0);
   const model = Number(field('model') ?? 0);

@@ -1,47 +1,26 @@
 /**
- * The few on-disk numbers the writer needs (Microsoft minidumpapiset.h, Breakpad minidump_format.h).
- * Kept here until the reader's src/core/minidump/constants.ts lands on main; then the writer switches.
+ * The on-disk numbers the writer uses, taken from the reader's table (../constants.ts) so both
+ * sides share one source; plus the MINIDUMP_MEMORY_INFO values the writer produces.
  */
-export const MINIDUMP_SIGNATURE = 0x504d444d; // 'MDMP'
-export const MINIDUMP_VERSION = 0xa793;
+import { CvSignature, MinidumpType as ReaderMinidumpType, PlatformId, ProcessorArchitecture as ReaderArch } from '../constants.js';
 
-export const StreamType = {
-  ThreadListStream: 3,
-  ModuleListStream: 4,
-  MemoryListStream: 5,
-  ExceptionStream: 6,
-  SystemInfoStream: 7,
-  Memory64ListStream: 9,
-  MiscInfoStream: 15,
-  MemoryInfoListStream: 16,
-  ThreadNamesStream: 24,
-  LinuxCpuInfo: 0x47670003,
-  LinuxProcStatus: 0x47670004,
-  LinuxLsbRelease: 0x47670005,
-  LinuxCmdLine: 0x47670006,
-  LinuxEnviron: 0x47670007,
-  LinuxAuxv: 0x47670008,
-  LinuxMaps: 0x47670009,
-  LinuxDsoDebug: 0x4767000a,
-} as const;
+export { MINIDUMP_SIGNATURE, MINIDUMP_VERSION, StreamType } from '../constants.js';
 
-/** MINIDUMP_TYPE bits used in the header Flags. */
+/** MINIDUMP_TYPE bits used in the header Flags (as bigint: the field is 64-bit). */
 export const MinidumpType = {
-  MiniDumpNormal: 0x0n,
-  MiniDumpWithFullMemory: 0x2n,
-  MiniDumpWithIndirectlyReferencedMemory: 0x40n,
-  MiniDumpWithPrivateReadWriteMemory: 0x200n,
-  MiniDumpWithFullMemoryInfo: 0x800n,
-  MiniDumpWithThreadInfo: 0x1000n,
-  MiniDumpWithPrivateWriteCopyMemory: 0x10000n,
-  MiniDumpIgnoreInaccessibleMemory: 0x20000n,
+  MiniDumpNormal: BigInt(ReaderMinidumpType.MiniDumpNormal),
+  MiniDumpWithFullMemory: BigInt(ReaderMinidumpType.MiniDumpWithFullMemory),
+  MiniDumpWithIndirectlyReferencedMemory: BigInt(ReaderMinidumpType.MiniDumpWithIndirectlyReferencedMemory),
+  MiniDumpWithPrivateReadWriteMemory: BigInt(ReaderMinidumpType.MiniDumpWithPrivateReadWriteMemory),
+  MiniDumpWithFullMemoryInfo: BigInt(ReaderMinidumpType.MiniDumpWithFullMemoryInfo),
+  MiniDumpWithPrivateWriteCopyMemory: BigInt(ReaderMinidumpType.MiniDumpWithPrivateWriteCopyMemory),
+  MiniDumpIgnoreInaccessibleMemory: BigInt(ReaderMinidumpType.MiniDumpIgnoreInaccessibleMemory),
 } as const;
 
-export const ProcessorArchitecture = { X86: 0, AMD64: 9 } as const;
+export const ProcessorArchitecture = { X86: ReaderArch.PROCESSOR_ARCHITECTURE_INTEL, AMD64: ReaderArch.PROCESSOR_ARCHITECTURE_AMD64 } as const;
 /** Breakpad's platform id for Linux. */
-export const PLATFORM_LINUX = 0x8201;
-
-export const CODEVIEW_BPEL = 0x4270454c; // 'LEpB' on disk
+export const PLATFORM_LINUX = PlatformId.MD_OS_LINUX;
+export const CODEVIEW_BPEL = CvSignature.BpEL;
 
 export const MEM_COMMIT = 0x1000;
 export const MEM_PRIVATE = 0x20000;
@@ -51,11 +30,6 @@ export const MEM_IMAGE = 0x1000000;
 export const PAGE_NOACCESS = 0x01;
 export const PAGE_READONLY = 0x02;
 export const PAGE_READWRITE = 0x04;
-export const PAGE_WRITECOPY = 0x08;
 export const PAGE_EXECUTE = 0x10;
 export const PAGE_EXECUTE_READ = 0x20;
 export const PAGE_EXECUTE_READWRITE = 0x40;
-export const PAGE_EXECUTE_WRITECOPY = 0x80;
-
-/** Breakpad's "dump requested" exception code (no crash). */
-export const MD_EXCEPTION_CODE_LIN_DUMP_REQUESTED = 0xffffffff;

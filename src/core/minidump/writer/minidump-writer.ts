@@ -9,7 +9,7 @@ import { encodeMemoryInfoList } from './memory-info-list.js';
 import { encodeMemoryList, type PlacedMemory } from './memory-list.js';
 import { encodeMemory64List } from './memory64-list.js';
 import { encodeMiscInfo } from './misc-info.js';
-import type { MemoryRange, ProcessSnapshot } from './model.js';
+import type { SnapshotMemory, ProcessSnapshot } from './model.js';
 import { encodeElfCodeView, encodeModuleList, type ModulePlacement } from './module-list.js';
 import { encodeMinidumpString } from './string.js';
 import { encodeSystemInfo } from './system-info.js';
@@ -160,7 +160,7 @@ class Out {
     await this.sink.write(bytes);
     return { rva, size: bytes.length };
   }
-  async stream(m: MemoryRange, progress: (n: number) => void): Promise<void> {
+  async stream(m: SnapshotMemory, progress: (n: number) => void): Promise<void> {
     let got = 0;
     for await (const chunk of m.chunks()) {
       if (got + chunk.length > m.size) throw new DumpError('CAPTURE', `memory range at 0x${m.address.toString(16)} produced more than its ${m.size} bytes`);

@@ -4,7 +4,7 @@
  * bytes are produced on demand, so a multi-GB dump streams through the sink.
  */
 
-export type CpuArch = 'amd64' | 'x86';
+export type WriterArch = 'amd64' | 'x86';
 
 /** Register state, named after the Linux user_regs_struct (values are bigint, 32-bit ones fit). */
 export interface CpuRegisters {
@@ -36,7 +36,7 @@ export interface ModuleRecord {
   buildId?: Uint8Array;
 }
 
-export interface MemoryRange {
+export interface SnapshotMemory {
   address: bigint;
   size: number;
   /** 'stack' and 'small' ranges go to MemoryList; 'bulk' ones to Memory64List. */
@@ -54,7 +54,7 @@ export interface MemoryInfoRecord {
 }
 
 export interface SystemRecord {
-  arch: CpuArch;
+  arch: WriterArch;
   processorLevel: number;
   processorRevision: number;
   processorCount: number;
@@ -94,7 +94,7 @@ export interface ProcessSnapshot {
   threads: ThreadRecord[];
   modules: ModuleRecord[];
   /** Sorted by address, not overlapping. */
-  memory: MemoryRange[];
+  memory: SnapshotMemory[];
   memoryInfo: MemoryInfoRecord[];
   exception?: ExceptionRecord;
   /** Raw Linux streams (LinuxMaps, LinuxProcStatus, …) by stream type. */
