@@ -1,10 +1,10 @@
 import { DumpError } from '../errors.js';
 import { CLASS_CODE, NOT_RAM, PAGE_CLASSES, type PageClass } from '../varieties/page-class.js';
-import { amd64KernelContext } from './context.js';
+import { AMD64_CONTEXT, makeAmd64Context } from '../kernel/context.js';
 import { AddressSpace, KERNEL_DATA, PAGE, PTE_P, PTE_RW, PTE_TRANSITION, PTE_US, USER_DATA, type PageStore } from './paging.js';
 import { peHeaderPage } from './pe-image.js';
 import { PROFILE_NAMES, profile as getProfile, type Profile, type ProfileName } from './profiles.js';
-import { CONTEXT_SIZE, EPROCESS, ETHREAD, KDBG, KPCR, KPRCB, LDR, UNLOADED_DRIVER_SIZE } from './nt-layout.js';
+import { EPROCESS, ETHREAD, KDBG, KDBG_MmLastUnloadedDriver, KDBG_OWNER_TAG, KDBG_SIZE, KPCR, KPRCB, LDR, UNLOADED_DRIVER_SIZE } from './nt-layout.js';
 import { Rng, hash32 } from './rng.js';
 
 /**
@@ -444,13 +444,13 @@ export class Machine implements PageStore {
     this.w64(this.pfnDataBase, PFN_DB_BASE);
 
     const addModule = (name: string, path: string, base: bigint, size: number, entry: bigint) => {
-      const ldr = this.poolAlloc(LDR.SIZE);
+      const ldr = this.poolAlloc(LDR.size);
       this.w64(ldr + BigInt(LDR.DllBase), base);
       this.w64(ldr + BigInt(LDR.EntryPoint), entry);
       this.w32(ldr + BigInt(LDR.SizeOfImage), size);
       this.unicodeString(ldr + BigInt(LDR.FullDllName), path);
       this.unicodeString(ldr + BigInt(LDR.BaseDllName), name);
-      this.listAppend(this.psLoadedModuleList, ldr + BigInt(LDR.InLoadOrderLinks));
+      this.listAppend(this.psLoadedModuleList, ldr + BigInt(LDR.InLoadOrderLinksFlink));
       this.modules.push({ name, path, base, size, entry, ldrEntry: ldr });
     };
     addModule('ntoskrnl.exe', '\\SystemRoot\\system32\\ntoskrnl.exe', this.kernBase, NTOS_SIZE, ntEntry);
@@ -501,22 +501,22 @@ export class Machine implements PageStore {
     const k = this.kdDebuggerDataBlock;
     this.w64(k, k); // List: a one-element list is fine for readers
     this.w64(k + 8n, k);
-    this.w32(k + BigInt(KDBG.OwnerTag), KDBG.TAG);
-    this.w32(k + BigInt(KDBG.Size), KDBG.SIZE);
+    this.w32(k + BigInt(KDBG.OwnerTag), KDBG_OWNER_TAG);
+    this.w32(k + BigInt(KDBG.Size), KDBG_SIZE);
     this.w64(k + BigInt(KDBG.KernBase), this.kernBase);
     this.w64(k + BigInt(KDBG.PsLoadedModuleList), this.psLoadedModuleList);
     this.w64(k + BigInt(KDBG.PsActiveProcessHead), this.psActiveProcessHead);
     this.w64(k + BigInt(KDBG.MmPfnDatabase), this.pfnDataBase);
     this.w64(k + BigInt(KDBG.KiProcessorBlock), this.kiProcessorBlock);
     this.w64(k + BigInt(KDBG.MmUnloadedDrivers), mmUnloadedDrivers);
-    this.w64(k + BigInt(KDBG.MmLastUnloadedDriver), mmLastUnloadedDriver);
+    this.w64(k + BigInt(KDBG_MmLastUnloadedDriver), mmLastUnloadedDriver);
     this.w16(k + BigInt(KDBG.OffsetKThreadTeb), ETHREAD.Teb);
-    this.w16(k + BigInt(KDBG.SizeEProcess), EPROCESS.SIZE);
+    this.w16(k + BigInt(KDBG.SizeEProcess), EPROCESS.size);
     this.w16(k + BigInt(KDBG.OffsetEprocessPeb), EPROCESS.Peb);
     this.w16(k + BigInt(KDBG.OffsetEprocessDirectoryTableBase), EPROCESS.DirectoryTableBase);
-    this.w16(k + BigInt(KDBG.SizePrcb), KPRCB.SIZE);
+    this.w16(k + BigInt(KDBG.SizePrcb), KPRCB.size);
     this.w16(k + BigInt(KDBG.OffsetPrcbCurrentThread), KPRCB.CurrentThread);
-    this.w16(k + BigInt(KDBG.SizeEThread), ETHREAD.SIZE);
+    this.w16(k + BigInt(KDBG.SizeEThread), ETHREAD.size);
     this.w16(k + BigInt(KDBG.OffsetPrcbContext), KPRCB.Context);
     this.w32(k + BigInt(KDBG.OffsetKThreadStackLimit), ETHREAD.StackLimit);
     this.w32(k + BigInt(KDBG.OffsetKThreadStackBase), ETHREAD.StackBase);
@@ -551,7 +551,7 @@ export class Machine implements PageStore {
       const [pml4] = this.take('user-private', 1, 'user-page-table');
       space = new AddressSpace(pml4!, this, () => this.take('user-private', 1, 'user-page-table', true)[0]!);
     }
-    const ep = this.poolAlloc(EPROCESS.SIZE, 64);
+    const ep = this.poolAlloc(EPROCESS.size, 64);
     this.writeBytes(ep, Uint8Array.of(3, 0, 0xb8 >> 2, 0)); // DISPATCHER_HEADER Type = ProcessObject
     const dtb = BigInt(space.pml4Pfn * PAGE);
     this.w64(ep + BigInt(EPROCESS.DirectoryTableBase), dtb);
@@ -571,7 +571,7 @@ export class Machine implements PageStore {
   }
 
   private createThread(proc: ModelProcess, peb: bigint): ModelThread {
-    const et = this.poolAlloc(ETHREAD.SIZE, 64);
+    const et = this.poolAlloc(ETHREAD.size, 64);
     this.writeBytes(et, Uint8Array.of(6, 0, 0, 0)); // Type = ThreadObject
     // Kernel stack: STACK_PAGES pages with an unmapped guard page below.
     const slot = this.stackCursor;
@@ -710,7 +710,7 @@ export class Machine implements PageStore {
     const blockPtrs = this.kiProcessorBlock;
     for (let i = 0; i < n; i++) {
       const kpcr = PRCB_BASE + BigInt(i) * 0x10000n;
-      const pages = Math.ceil((KPCR.Prcb + KPRCB.SIZE) / PAGE);
+      const pages = Math.ceil((KPCR.Prcb + KPRCB.size) / PAGE);
       const pfns = this.take('kernel-pool', pages, 'processor-state');
       for (const pfn of pfns) this.pages.set(pfn, new Uint8Array(PAGE));
       this.system.mapPages(kpcr, pfns, KERNEL_DATA);
@@ -722,13 +722,13 @@ export class Machine implements PageStore {
       this.w64(prcb + BigInt(KPRCB.CurrentThread), thread.ethread);
       const context =
         i === this.crashCpu
-          ? amd64KernelContext({ rip: keBugCheckEx, rsp, rbp: rsp + 0x80n, rcx: BigInt(this.bugCheck.code), rdx: params[0], r8: params[1], r9: params[2] })
-          : amd64KernelContext({ rip: halEntry + 0x120n, rsp: thread.kernelStack, rbp: thread.kernelStack + 0x40n });
+          ? makeAmd64Context({ rip: keBugCheckEx, rsp, rbp: rsp + 0x80n, rcx: BigInt(this.bugCheck.code), rdx: params[0], r8: params[1], r9: params[2] })
+          : makeAmd64Context({ rip: halEntry + 0x120n, rsp: thread.kernelStack, rbp: thread.kernelStack + 0x40n });
       this.writeBytes(prcb + BigInt(KPRCB.Context), context);
       this.w64(blockPtrs + BigInt(i * 8), prcb);
       this.processors.push({ index: i, kpcr, prcb, currentThread: thread.ethread, context });
     }
-    if (CONTEXT_SIZE + KPRCB.Context > KPRCB.SIZE) throw new Error('model: context outside the KPRCB');
+    if (AMD64_CONTEXT.size + KPRCB.Context > KPRCB.size) throw new Error('model: context outside the KPRCB');
   }
 
   /** The crashing processor's context (the header's ContextRecord). */
