@@ -4,6 +4,8 @@ import type { Machine } from '../machine/machine.js';
 import { encodePageClassBlob, PAGE_CLASS_GUID } from './page-class-blob.js';
 import { countRuns, limitRuns, pagesOf, selectRuns, type PageReader, type PfnRun } from './page-selection.js';
 import { inclusionTable, type Variety } from './rules.js';
+import { triageFromMemory } from './triage-from-memory.js';
+import { VirtualReader } from './virtual-reader.js';
 
 /** Everything a dump header says about the machine, whichever variety is written. */
 export interface DumpIdentity {
@@ -131,3 +133,17 @@ export async function writeVariety(sink: ByteSink, o: WriteVarietyOptions): Prom
   return { ...r, runs };
 }
 
+
+/** Virtual reads over a modeled machine's system address space. */
+export function machineVirtual(m: Machine): VirtualReader {
+  return new VirtualReader((pfn) => {
+    const p = new Uint8Array(4096);
+    m.readPage(pfn, p);
+    return p;
+  }, m.dtb);
+}
+
+/** The small-dump body of a modeled machine (found by walking its structures, as convert does). */
+export async function machineTriage(m: Machine): Promise<TriageDumpSpec> {
+  return (await triageFromMemory(machineVirtual(m), { kdDebuggerDataBlock: m.kdDebuggerDataBlock, numberProcessors: m.processors.length, context: m.crashContext })).spec;
+}
