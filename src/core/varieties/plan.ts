@@ -124,7 +124,7 @@ export function formatPlan(plans: readonly VarietyPlan[], ramBytes: number): str
     rows.push([
       p.name,
       String(p.dumpType),
-      formatBytes(p.bytes),
+      p.dumpType === 4 && p.note ? 'not measured' : formatBytes(p.bytes),
       p.pageFileBytes === 0 ? (p.memoryBytes !== undefined ? `none (needs ${formatBytes(p.memoryBytes)} free RAM)` : 'none') : formatBytes(p.pageFileBytes),
       String(total),
       top,

@@ -178,10 +178,11 @@ export function inclusionTable(v: Variety): Uint8Array {
  */
 export function checkDerivable(from: Variety, to: Variety): void {
   if (to.rank > from.rank || (to.dumpType !== 4 && to.include.some((c) => !from.include.includes(c)))) {
-    const missing = to.include.filter((c) => !from.include.includes(c));
+    const missing = to.include.filter((c) => !from.include.includes(c) && c !== 'unknown');
+    const shown = missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more classes of` : missing.join(', ');
     throw new DumpError(
       'REFUSED',
-      `cannot convert a ${from.name} dump to ${to.name}: that would grow the dump` + (missing.length ? ` (the source has no ${missing.join(', ')} pages)` : ''),
+      `cannot convert a ${from.name} dump to ${to.name}: that would grow the dump` + (missing.length ? ` (the source has no ${shown} pages)` : ''),
     );
   }
 }

@@ -2,12 +2,11 @@ import type { Command } from 'commander';
 import { toJson } from '../../../core/hex.js';
 import { Machine } from '../../../core/machine/machine.js';
 import { PROFILE_NAMES, type ProfileName } from '../../../core/machine/profiles.js';
-import { PAGE_CLASS_GUID } from '../../../core/varieties/page-class-blob.js';
 import { formatBytes } from '../../../core/varieties/plan.js';
-import { machineClassBlob, machineIdentity, machineTriage, writeVariety } from '../../../core/varieties/produce.js';
 import { variety, type Variety } from '../../../core/varieties/rules.js';
 import { DumpError } from '../../../core/errors.js';
 import { parseIntOption, parseSize, writeFileSafely } from '../../varieties/cli-util.js';
+import { fromMachine, writeFromSource } from '../../varieties/variety-source.js';
 
 interface Opts {
   ram: string;
@@ -50,17 +49,9 @@ export function register(program: Command): void {
         vms: o.vms === undefined ? undefined : parseIntOption(o.vms, '--vms', 0, 64),
         seed: parseIntOption(o.seed, '--seed', 0, 0xffffffff),
       });
-      const blob = machineClassBlob(m, dumpType === 4);
-      const r = await writeFileSafely(o.output, !!o.overwrite, async (sink) =>
-        writeVariety(sink, {
-          identity: machineIdentity(m),
-          variety: v,
-          classes: m.classes,
-          reader: m,
-          secondaryData: [{ guid: PAGE_CLASS_GUID, data: blob }],
-          comment: `dumpkit modeled ${m.profile.name} machine, seed ${m.seed}`,
-          triage: dumpType === 4 ? await machineTriage(m) : undefined,
-        }),
+      const src = fromMachine(m, `${m.profile.name}:${m.ramPages * 4096}`);
+      const r = await writeFileSafely(o.output, !!o.overwrite, (sink) =>
+        writeFromSource(src, v, sink, { comment: `dumpkit modeled ${m.profile.name} machine, seed ${m.seed}` }),
       );
       const out = { file: o.output, profile: m.profile.name, ramBytes: m.ramPages * 4096, seed: m.seed, vms: m.vms, dumpType, variety: v.name, bytes: r.bytes, pages: r.pages };
       process.stdout.write(o.json ? toJson(out) + '\n' : `${o.output}: ${v.name} dump (DumpType ${dumpType}) of a ${m.profile.name} with ${formatBytes(out.ramBytes)}, ${r.pages} pages, ${formatBytes(r.bytes)}\n`);
