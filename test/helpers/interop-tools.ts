@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Drivers for third-party kernel-dump readers built OUTSIDE the repo (docs/interop.md says how):
+ *  - DUMPKIT_KDMP_PARSER: a checker program over kdmp-parser's C++ API, `CHECKER FILE [p:PA:LEN|v:VA:LEN]…`
+ *    (hex), whose last output line is JSON {ok, dumpType, pageCount, dtb, bugCheckCode, registers, reads}.
+ *  - DUMPKIT_VOLATILITY3: path to Volatility 3's vol.py (its directory holds the `volatility3` package);
+ *    run with DUMPKIT_PYTHON (default /usr/bin/python3) for `windows.crashinfo` and for
+ *    test/helpers/vol-layer-read.py, which reads through Volatility's own crash and Intel layers.
+ */
+export const kdmpChecker = process.env.DUMPKIT_KDMP_PARSER || undefined;
+export const volPy = process.env.DUMPKIT_VOLATILITY3 || undefined;
+export const python = process.env.DUMPKIT_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+export const kdmpSkip: string | false = kdmpChecker
+  ? false
+  : 'set DUMPKIT_KDMP_PARSER=/path/to/kdmp-check (a checker over kdmp-parser, see docs/interop.md) to run';
+export const volSkip: string | false = volPy
+  ? false
+  : 'set DUMPKIT_VOLATILITY3=/path/to/volatility3/vol.py (see docs/interop.md) to run';
+
+export interface ToolRead {
+  kind: 'p' | 'v';
+  addr: string;
+  len: number;
+  /** Hex of the bytes; kdmp-check writes "??" for a byte it could not read. */
+  hex?: string;
+  error?: string;
+  /** Physical address(es) the VA translated to, as the tool reports them. */
+  pa?: string;
+}
+export interface ToolView {
+  ok: boolean;
+  error?: string;
+  dumpType?: number;
+  pageCount?: number;
+  dtb?: string;
+  bugCheckCode?: string;
+  bugCheckParameters?: string[];
+  registers?: Record<string, string>;
+  automagicDtb?: string | null;
+  reads?: ToolRead[];
+  /** Everything the tool printed (for failure messages). */
+  output: string;
+}
+
+export interface Probe {
+  kind: 'p' | 'v';
+  addr: bigint;
+  len: number;
+}
+const probeArg = (p: Probe): string => `${p.kind}:${p.addr.toString(16)}:${p.len.toString(16)}`;
+
+function lastJson(text: string): unknown {
+  const line = text
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`no JSON line in the tool's output:\n${text.slice(-3000)}`);
+  return JSON.parse(line);
+}
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return `${r.stdout}${r.stderr ? `\n[stderr]\n${r.stderr}` : ''}`;
+}
+
+/** kdmp-parser's view of `file`, with the given reads. */
+export function kdmpView(file: string, probes: Probe[]): ToolView {
+  const out = run(kdmpChecker!, [file, ...probes.map(probeArg)]);
+  return { ...(lastJson(out.split('\n[stderr]\n')[0]!) as Omit<ToolView, 'output'>), output: out };
+}
+
+/** Volatility 3's view of `file` through its crash layer and WindowsIntel32e, with the given reads. */
+export function volView(file: string, probes: Probe[]): ToolView {
+  const script = fileURLToPath(new URL('./vol-layer-read.py', import.meta.url));
+  const out = run(python, [script, dirname(volPy!), file, ...probes.map(probeArg)]);
+  return { ...(lastJson(out.split('\n[stderr]\n')[0]!) as Omit<ToolView, 'output'>), output: out };
+}
+
+/** `vol.py -q -f FILE windows.crashinfo`, parsed into column → value (first data row). */
+export function volCrashinfo(file: string): { columns: Record<string, string>; output: string } {
+  const out = run(python, [volPy!, '-q', '-r', 'json', '-f', file, 'windows.crashinfo']);
+  const start = out.indexOf('[');
+  let rows: Record<string, unknown>[] = [];
+  try {
+    rows = JSON.parse(out.slice(start, out.lastIndexOf(']') + 1)) as Record<string, unknown>[];
+  } catch {
+    rows = [];
+  }
+  const columns: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rows[0] ?? {})) columns[k] = String(v);
+  return { columns, output: out };
+}
+
+/** A read's bytes, or undefined if the tool could not read all of them. */
+export function readBytes(r: ToolRead | undefined): Uint8Array | undefined {
+  if (!r || r.error || r.hex === undefined || r.hex.includes('?') || r.hex.length !== r.len * 2) return undefined;
+  return Uint8Array.from(r.hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
