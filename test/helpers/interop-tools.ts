@@ -7,17 +7,22 @@ import { fileURLToPath } from 'node:url';
  * Drivers for third-party kernel-dump readers built OUTSIDE the repo (docs/interop.md says how):
  *  - DUMPKIT_KDMP_PARSER: a checker program over kdmp-parser's C++ API, `CHECKER FILE [p:PA:LEN|v:VA:LEN]…`
  *    (hex), whose last output line is JSON {ok, dumpType, pageCount, dtb, bugCheckCode, registers, reads}.
+ *  - DUMPKIT_KDMP_PARSER_RS: the same checker interface over kdmp-parser-rs (the Rust crate).
  *  - DUMPKIT_VOLATILITY3: path to Volatility 3's vol.py (its directory holds the `volatility3` package);
  *    run with DUMPKIT_PYTHON (default /usr/bin/python3) for `windows.crashinfo` and for
  *    test/helpers/vol-layer-read.py, which reads through Volatility's own crash and Intel layers.
  */
-export const kdmpChecker = process.env.DUMPKIT_KDMP_PARSER || undefined;
+/** The kdmp-parser-style checkers that are configured: name, env var, path (undefined when unset). */
+export const kdmpCheckers = [
+  { name: 'kdmp-parser', env: 'DUMPKIT_KDMP_PARSER', path: process.env.DUMPKIT_KDMP_PARSER || undefined },
+  { name: 'kdmp-parser-rs', env: 'DUMPKIT_KDMP_PARSER_RS', path: process.env.DUMPKIT_KDMP_PARSER_RS || undefined },
+].map((c) => ({
+  ...c,
+  skip: c.path ? (false as const) : `set ${c.env}=/path/to/checker (a checker over ${c.name}, see docs/interop.md) to run`,
+}));
 export const volPy = process.env.DUMPKIT_VOLATILITY3 || undefined;
 export const python = process.env.DUMPKIT_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-export const kdmpSkip: string | false = kdmpChecker
-  ? false
-  : 'set DUMPKIT_KDMP_PARSER=/path/to/kdmp-check (a checker over kdmp-parser, see docs/interop.md) to run';
 export const volSkip: string | false = volPy
   ? false
   : 'set DUMPKIT_VOLATILITY3=/path/to/volatility3/vol.py (see docs/interop.md) to run';
@@ -52,7 +57,7 @@ export interface Probe {
   addr: bigint;
   len: number;
 }
-const probeArg = (p: Probe): string => `${p.kind}:${p.addr.toString(16)}:${p.len.toString(16)}`;
+export const probeArg = (p: Probe): string => `${p.kind}:${p.addr.toString(16)}:${p.len.toString(16)}`;
 
 function lastJson(text: string): unknown {
   const line = text
@@ -69,9 +74,9 @@ function run(cmd: string, args: string[]): string {
   return `${r.stdout}${r.stderr ? `\n[stderr]\n${r.stderr}` : ''}`;
 }
 
-/** kdmp-parser's view of `file`, with the given reads. */
-export function kdmpView(file: string, probes: Probe[]): ToolView {
-  const out = run(kdmpChecker!, [file, ...probes.map(probeArg)]);
+/** A kdmp-parser checker's view of `file`, with the given reads. */
+export function kdmpView(checker: string, file: string, probes: Probe[]): ToolView {
+  const out = run(checker, [file, ...probes.map(probeArg)]);
   return { ...(lastJson(out.split('\n[stderr]\n')[0]!) as Omit<ToolView, 'output'>), output: out };
 }
 
