@@ -87,18 +87,18 @@ export function volView(file: string, probes: Probe[]): ToolView {
   return { ...(lastJson(out.split('\n[stderr]\n')[0]!) as Omit<ToolView, 'output'>), output: out };
 }
 
-/** `vol.py -q -f FILE windows.crashinfo`, parsed into column → value (first data row). */
+/**
+ * `vol.py -q -r json -f FILE windows.crashinfo`: column → value of the first row. Numbers stay decimal digit
+ * strings (JSON.parse would round 64-bit addresses), strings are unquoted, null is "null".
+ */
 export function volCrashinfo(file: string): { columns: Record<string, string>; output: string } {
   const out = run(python, [volPy!, '-q', '-r', 'json', '-f', file, 'windows.crashinfo']);
-  const start = out.indexOf('[');
-  let rows: Record<string, unknown>[] = [];
-  try {
-    rows = JSON.parse(out.slice(start, out.lastIndexOf(']') + 1)) as Record<string, unknown>[];
-  } catch {
-    rows = [];
-  }
+  const stdout = out.split('\n[stderr]\n')[0]!;
+  const firstRow = stdout.slice(stdout.indexOf('{'), stdout.indexOf('}') + 1);
   const columns: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rows[0] ?? {})) columns[k] = String(v);
+  for (const m of firstRow.matchAll(/"(\w+)":\s*("(?:[^"\\]|\\.)*"|-?\d+|null|true|false)/g)) {
+    columns[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
+  }
   return { columns, output: out };
 }
 

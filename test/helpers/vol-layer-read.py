@@ -14,7 +14,10 @@ def main():
     try:
         layer = crash.WindowsCrashDumpStacker.stack(ctx, 'file')
         if layer is None:
-            raise Exception('no crash layer stacked')
+            # The stacker swallows the reason; build the 64-bit crash layer directly to report it.
+            ctx.config['crash.base_layer'] = 'file'
+            crash.WindowsCrashDump64Layer(ctx, 'crash', 'crash')
+            raise Exception('Volatility stacked no crash layer')
         ctx.add_layer(layer)
         layer._load_segments() if not getattr(layer, '_segments', None) else None
     except Exception as e:
