@@ -8,3 +8,5 @@ export * from './bytes/memory-source.js';
 export * from './bytes/blob-source.js';
 export * from './bytes/byte-sink.js';
 export * from './bytes/struct-view.js';
+export * as kernel from './kernel/index.js';
+export * as minidump from './minidump/index.js';

@@ -1,10 +1,160 @@
-// Placeholder until the minidump reader lands (issue 2): replaced, not extended.
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
+import { hex } from '../hex.js';
+import { StreamType, minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
+import { exceptionAddress, exceptionName, exceptionReason, targetAddress } from './exception-name.js';
+import { Minidump } from './minidump.js';
+import { moduleCodeId, moduleDebugFile, moduleDebugId, moduleVersion } from './reader/module-list.js';
+import { cpuInfoOf, osVersionOf } from './reader/system-info.js';
+import { readThreadNames } from './reader/thread-names.js';
 
-export async function summarizeMinidump(_source: ByteSource): Promise<Record<string, unknown>> {
-  throw new DumpError('NOT_IMPLEMENTED', 'minidump reader not built yet');
+/** What `dumpkit info --json` prints for a minidump. Addresses are bigint (rendered "0x…" by toJson). */
+export type MinidumpSummary = {
+  format: 'minidump';
+  flags: string;
+  flagNames: string[];
+  timestamp: number;
+  streams: { type: number; name: string; size: number }[];
+  system: { arch: CpuArch; os: OsName; osVersion: string; cpuCount: number; cpuInfo?: string; csd?: string } | undefined;
+  process?: { pid?: number; createTime?: number };
+  threads: { id: number; pc?: bigint; sp?: bigint; stack: { base: bigint; size: number }; name?: string }[];
+  modules: { base: bigint; size: number; path: string; codeId?: string; debugId?: string; debugFile?: string; version?: string }[];
+  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint };
+  memory: { ranges: number; bytes: number };
+  diagnostics: string[];
+};
+
+/** Runs `f`; a DumpError becomes a diagnostic and `fallback` (optional streams must not sink `info`). */
+async function soft<T>(md: Minidump, what: string, f: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!(e instanceof DumpError)) throw e;
+    md.diagnostics.add(`${what}: ${e.message}`);
+    return fallback;
+  }
 }
-export function formatMinidumpSummary(_summary: Record<string, unknown>): string {
-  throw new DumpError('NOT_IMPLEMENTED', 'minidump reader not built yet');
+
+/**
+ * Reads the header, directory and the small streams of a minidump and summarizes them. Never reads
+ * memory contents. Structural damage to ThreadList/ModuleList/SystemInfo/Exception is an error.
+ */
+export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSummary> {
+  const md = await Minidump.open(source);
+  const si = await md.systemInfo();
+  const os = si?.os ?? 'unknown';
+  const arch = si?.arch;
+  const threads = await md.threads();
+  const modules = await md.modules();
+  const ex = await md.exception();
+  const ranges = await md.memoryRanges();
+  const misc = await soft(md, 'MiscInfo', () => md.miscInfo(), undefined);
+  const namesEntry = md.stream(StreamType.ThreadNamesStream);
+  const names = new Map<number, string>();
+  if (namesEntry) {
+    const list = await soft(
+      md,
+      'ThreadNames',
+      async () => readThreadNames({ source, diagnostics: md.diagnostics }, await md.streamView(namesEntry)),
+      [],
+    );
+    for (const n of list) if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
+  }
+
+  const outThreads: MinidumpSummary['threads'] = [];
+  for (const t of threads) {
+    const ctx = await soft(md, `thread ${t.threadId} context`, () => md.context(t.threadContext, `thread ${t.threadId} context`), undefined);
+    const row: MinidumpSummary['threads'][number] = { id: t.threadId, stack: { base: t.stack.startOfMemoryRange, size: t.stack.memory.dataSize } };
+    if (ctx) {
+      row.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
+      row.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
+    }
+    const name = names.get(t.threadId);
+    if (name !== undefined) row.name = name;
+    outThreads.push(row);
+  }
+
+  const summary: MinidumpSummary = {
+    format: 'minidump',
+    flags: hex(md.header.flags),
+    flagNames: minidumpTypeNames(md.header.flags),
+    timestamp: md.header.timeDateStamp,
+    streams: md.streams.map((e) => ({ type: e.streamType, name: e.name, size: e.location.dataSize })),
+    system: si && {
+      arch: si.arch,
+      os: si.os,
+      osVersion: osVersionOf(si),
+      cpuCount: si.numberOfProcessors,
+      ...(cpuInfoOf(si) !== undefined ? { cpuInfo: cpuInfoOf(si) } : {}),
+      ...(si.csdVersion !== undefined ? { csd: si.csdVersion } : {}),
+    },
+    threads: outThreads,
+    modules: modules.map((m) => {
+      const row: MinidumpSummary['modules'][number] = { base: m.baseOfImage, size: m.sizeOfImage, path: m.name };
+      const codeId = moduleCodeId(m, os);
+      const debugId = moduleDebugId(m);
+      const debugFile = moduleDebugFile(m);
+      const version = moduleVersion(m);
+      if (codeId !== undefined) row.codeId = codeId;
+      if (debugId !== undefined) row.debugId = debugId;
+      if (debugFile !== undefined) row.debugFile = debugFile;
+      if (version !== undefined) row.version = version;
+      return row;
+    }),
+    memory: { ranges: ranges.length, bytes: ranges.reduce((n, r) => n + r.size, 0) },
+    diagnostics: [],
+  };
+  if (misc && (misc.processId !== undefined || misc.processCreateTime !== undefined)) {
+    summary.process = {};
+    if (misc.processId !== undefined) summary.process.pid = misc.processId;
+    if (misc.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
+  }
+  if (ex) {
+    summary.exception = {
+      threadId: ex.threadId,
+      code: hex(ex.exceptionCode),
+      name: exceptionName(ex, os),
+      reason: exceptionReason(ex, os),
+      address: exceptionAddress(ex, os, arch),
+    };
+  }
+  summary.diagnostics = md.diagnostics.list();
+  return summary;
+}
+
+function utc(seconds: number): string {
+  return seconds === 0 ? '0' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Human-readable `dumpkit info` text for a minidump summary. */
+export function formatMinidumpSummary(summary: Record<string, unknown>): string {
+  const s = summary as unknown as MinidumpSummary;
+  const lines: string[] = [];
+  lines.push(`Minidump (MDMP), written ${utc(s.timestamp)}, flags ${s.flags}${s.flagNames.length ? ` (${s.flagNames.join('|')})` : ''}`);
+  if (s.system) {
+    const sy = s.system;
+    lines.push(`System: ${sy.os} ${sy.osVersion}${sy.csd ? ` (${sy.csd})` : ''}, ${sy.arch}, ${sy.cpuCount} CPU(s)${sy.cpuInfo ? `, ${sy.cpuInfo}` : ''}`);
+  } else lines.push('System: unknown (no SystemInfo stream)');
+  if (s.process) lines.push(`Process: pid ${s.process.pid ?? '?'}${s.process.createTime ? `, started ${utc(s.process.createTime)}` : ''}`);
+  if (s.exception) {
+    const e = s.exception;
+    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}`);
+  } else lines.push('Exception: none');
+  lines.push(`Memory: ${s.memory.ranges} range(s), ${s.memory.bytes} bytes`);
+  lines.push(`Threads (${s.threads.length}):`);
+  for (const t of s.threads) {
+    const regs = t.pc !== undefined ? `pc ${hex(t.pc)} sp ${hex(t.sp ?? 0n)}` : 'no context';
+    lines.push(`  ${t.id}${t.name ? ` "${t.name}"` : ''}: ${regs}, stack ${hex(t.stack.base)} +${hex(t.stack.size)}`);
+  }
+  lines.push(`Modules (${s.modules.length}):`);
+  for (const m of s.modules) {
+    const ids = [m.codeId && `code ${m.codeId}`, m.debugId && `debug ${m.debugId}`, m.version && `v${m.version}`].filter(Boolean).join(', ');
+    lines.push(`  ${hex(m.base)} +${hex(m.size)} ${m.path}${ids ? `  (${ids})` : ''}`);
+  }
+  lines.push(`Streams (${s.streams.length}): ${s.streams.map((x) => `${x.name}[${x.size}]`).join(', ')}`);
+  if (s.diagnostics.length) {
+    lines.push(`Diagnostics (${s.diagnostics.length}):`);
+    for (const d of s.diagnostics) lines.push(`  ${d}`);
+  }
+  return lines.join('\n');
 }
