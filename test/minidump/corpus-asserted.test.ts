@@ -596,3 +596,23 @@ describe('corpus: every stream of every file is readable or refused with a DumpE
     }),
   );
 });
+
+describe('corpus: MiscInfo 4/5 agree with the manifest', () => {
+  test('sentry-native: MISC_INFO_5 build string of Windows build 22621; XSTATE context size = the 1663-byte thread contexts', opts, () =>
+    withCorpusDump('sentry-native/minidump.dmp', async (md) => {
+      const m = await md.miscInfo();
+      assert.equal(m?.version, 5);
+      assert.match(m?.buildString ?? '', /^22621\./);
+      assert.equal(m?.xstate?.contextSize, 1663);
+      for (const t of await md.threads()) assert.equal(t.threadContext.dataSize, 1663);
+    }),
+  );
+  test('node-minidump/mac.dmp: MISC_INFO_4 build string names macOS 10.11.6 (15G1004)', opts, () =>
+    withCorpusDump('node-minidump/mac.dmp', async (md) => {
+      const m = await md.miscInfo();
+      assert.equal(m?.version, 4);
+      assert.match(m?.buildString ?? '', /10\.11\.6 \(15G1004\)/);
+      assert.equal((await md.systemInfo())?.csdVersion, '15G1004');
+    }),
+  );
+});
