@@ -24,7 +24,7 @@ interface SummaryFacts {
   threadCount?: number;
   threadIds?: number[];
   moduleCount?: number;
-  exception?: { threadId?: number; code?: string; name?: string; reason?: string; address?: string };
+  exception?: { threadId?: number; code?: string; name?: string; reason?: string; address?: string; pc?: bigint; sp?: bigint };
   pid?: number;
 }
 
@@ -52,7 +52,8 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     cpuInfo: 'GenuineIntel family 6 model 13 stepping 8',
     threadIds: [0xbf4, 0x11c0],
     moduleCount: 13,
-    exception: { threadId: 0xbf4, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: '0x45' },
+    // rust-minidump: exception context eip 0x40429e, esp 0x12fe84
+    exception: { threadId: 0xbf4, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: '0x45', pc: 0x40429en, sp: 0x12fe84n },
     pid: 3932,
   },
   {
@@ -154,6 +155,8 @@ describe('corpus: summary facts asserted by the source projects', () => {
         if (e.name !== undefined) assert.equal(s.exception.name, e.name);
         if (e.reason !== undefined) assert.equal(s.exception.reason, e.reason);
         if (e.address !== undefined) assert.equal('0x' + s.exception.address.toString(16), e.address);
+        if (e.pc !== undefined) assert.equal(s.exception.pc, e.pc);
+        if (e.sp !== undefined) assert.equal(s.exception.sp, e.sp);
       }
     });
   }

@@ -107,7 +107,7 @@ describe('synthetic Windows AMD64 dump: every Microsoft stream', () => {
     assert.equal(s.modules[1]?.debugId, '3C2A1B002');
     assert.equal(s.modules[1]?.codeId, '3C2A1B003000');
     assert.deepEqual(s.threads[0], { id: 100, pc: 0x140001000n, sp: 0x7ff010n, stack: { base: stackStart, size: 64 }, name: 'main thread' });
-    assert.deepEqual(s.exception, { threadId: 100, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: 0xdeadbeefn });
+    assert.deepEqual(s.exception, { threadId: 100, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: 0xdeadbeefn, pc: 0x140001000n, sp: 0x7ff010n });
     assert.deepEqual(s.process, { pid: 4242, createTime: 1599999000 });
   });
 
@@ -212,7 +212,7 @@ describe('synthetic Linux ARM64 dump: Breakpad Linux streams, ELF build ids, ARM
       });
       assert.equal(s.modules[1]?.codeId, '0102030405060708');
       assert.equal(s.modules[1]?.debugId, '040302010605080700000000000000000');
-      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000001', address: 0x10n });
+      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000001', address: 0x10n, pc: 0x400200n, sp: 0x7fffe000n });
       assert.deepEqual(await md.linuxCmdLine(), ['/usr/bin/crasher', '--flag']);
       assert.deepEqual(await md.linuxEnviron(), ['A=1', 'B=2']);
       assert.deepEqual(await md.linuxAuxv(), [

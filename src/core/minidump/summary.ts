@@ -18,7 +18,8 @@ export type MinidumpSummary = {
   process?: { pid?: number; createTime?: number };
   threads: { id: number; pc?: bigint; sp?: bigint; stack: { base: bigint; size: number }; name?: string }[];
   modules: { base: bigint; size: number; path: string; codeId?: string; debugId?: string; debugFile?: string; version?: string }[];
-  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint };
+  /** pc/sp: from the exception's own context (where the fault happened), when it has one. */
+  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint; pc?: bigint; sp?: bigint };
   memory: { ranges: number; bytes: number };
   diagnostics: string[];
 };
@@ -109,6 +110,11 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
       reason: exceptionReason(ex, os),
       address: exceptionAddress(ex, os, arch),
     };
+    const ctx = await soft(md, 'exception context', () => md.context(ex.threadContext, 'exception context'), undefined);
+    if (ctx) {
+      summary.exception.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
+      summary.exception.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
+    }
   }
   summary.diagnostics = md.diagnostics.list();
   return summary;
@@ -130,7 +136,7 @@ export function formatMinidumpSummary(summary: Record<string, unknown>): string 
   if (s.process) lines.push(`Process: pid ${s.process.pid ?? '?'}${s.process.createTime ? `, started ${utc(s.process.createTime)}` : ''}`);
   if (s.exception) {
     const e = s.exception;
-    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}`);
+    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}${e.pc !== undefined ? `, pc ${hex(e.pc)}` : ''}`);
   } else lines.push('Exception: none');
   lines.push(`Memory: ${s.memory.ranges} range(s), ${s.memory.bytes} bytes`);
   lines.push(`Threads (${s.threads.length}):`);
