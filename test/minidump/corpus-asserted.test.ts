@@ -122,7 +122,10 @@ const SUMMARY_FACTS: SummaryFacts[] = [
   },
   { file: 'rust-minidump/linux-mini.dmp', os: 'linux', osVersion: '4.9.60-linuxkit-aufs' },
   { file: 'rust-minidump/invalid-parameter.dmp', exception: { code: '0xc000000d', name: 'STATUS_INVALID_PARAMETER' } },
-  { file: 'lldb/fizzbuzz_no_heap.dmp', arch: 'x86', os: 'windows', threadCount: 1, moduleCount: 6, pid: 4440, exception: { code: '0xc0000005' } },
+  // LLDB TestMiniDump: frame 0 pc 0x00164d14
+  { file: 'lldb/fizzbuzz_no_heap.dmp', arch: 'x86', os: 'windows', threadCount: 1, moduleCount: 6, pid: 4440, exception: { code: '0xc0000005', pc: 0x164d14n } },
+  // LLDB sigsegv.test: "Exception 0xc0000005 encountered at address 0x7ff7a13110d9", frame #0 0x00007ff7a13110d9
+  { file: 'lldb/sigsegv.dmp', arch: 'amd64', os: 'windows', exception: { code: '0xc0000005', pc: 0x7ff7a13110d9n } },
   { file: 'lldb/linux-x86_64.dmp', threadCount: 1, moduleCount: 10, exception: { name: 'SIGSEGV' } },
   { file: 'lldb/linux-x86_64_not_crashed.dmp', threadCount: 1, moduleCount: 10, exception: { code: '0xffffffff', name: 'DUMP_REQUESTED' } },
   { file: 'lldb/unittests-linux-x86_64.dmp', threadIds: [16001], moduleCount: 8, exception: { code: '0xb', name: 'SIGSEGV' } },
