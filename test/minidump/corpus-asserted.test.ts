@@ -86,7 +86,7 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     cpuInfo: 'family 6 model 70 stepping 1',
     cpuCount: 4,
     threadIds: [133],
-    exception: { name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000000', address: '0x0' },
+    exception: { name: 'SIGSEGV', reason: 'SIGSEGV /0x00000000', address: '0x0' },
   },
   {
     file: 'symbolic/crash_macos.dmp',
@@ -118,7 +118,7 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     osVersion: '4.9.60-linuxkit-aufs',
     cpuInfo: 'family 6 model 70 stepping 1',
     cpuCount: 4,
-    exception: { name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000000', address: '0x45' },
+    exception: { name: 'SIGSEGV', reason: 'SIGSEGV /0x00000000', address: '0x45' },
   },
   { file: 'rust-minidump/linux-mini.dmp', os: 'linux', osVersion: '4.9.60-linuxkit-aufs' },
   { file: 'rust-minidump/invalid-parameter.dmp', exception: { code: '0xc000000d', name: 'STATUS_INVALID_PARAMETER' } },

@@ -212,7 +212,7 @@ describe('synthetic Linux ARM64 dump: Breakpad Linux streams, ELF build ids, ARM
       });
       assert.equal(s.modules[1]?.codeId, '0102030405060708');
       assert.equal(s.modules[1]?.debugId, '040302010605080700000000000000000');
-      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000001', address: 0x10n, pc: 0x400200n, sp: 0x7fffe000n });
+      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV /0x00000001', address: 0x10n, pc: 0x400200n, sp: 0x7fffe000n });
       assert.deepEqual(await md.linuxCmdLine(), ['/usr/bin/crasher', '--flag']);
       assert.deepEqual(await md.linuxEnviron(), ['A=1', 'B=2']);
       assert.deepEqual(await md.linuxAuxv(), [
