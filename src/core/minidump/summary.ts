@@ -1,7 +1,7 @@
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
-import { minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
+import { StreamType, minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
 import { exceptionAddress, exceptionName, exceptionReason, targetAddress } from './exception-name.js';
 import { Minidump } from './minidump.js';
 import { moduleCodeId, moduleDebugFile, moduleDebugId, moduleVersion } from './reader/module-list.js';
@@ -97,10 +97,18 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
     memory: { ranges: ranges.length, bytes: ranges.reduce((n, r) => n + r.size, 0) },
     diagnostics: [],
   };
-  if (misc && (misc.processId !== undefined || misc.processCreateTime !== undefined)) {
+  // The pid comes from MiscInfo; Breakpad Linux writes none, so (like LLDB and rust-minidump) fall back
+  // to the "Pid:" line of the LinuxProcStatus copy of /proc/<pid>/status.
+  let pid = misc?.processId;
+  if (pid === undefined && md.stream(StreamType.LinuxProcStatus)) {
+    const status = await soft(md, 'LinuxProcStatus', () => md.linuxText(StreamType.LinuxProcStatus), undefined);
+    const m = /^Pid:\s*(\d+)\s*$/m.exec(status ?? '');
+    if (m) pid = Number(m[1]);
+  }
+  if (pid !== undefined || misc?.processCreateTime !== undefined) {
     summary.process = {};
-    if (misc.processId !== undefined) summary.process.pid = misc.processId;
-    if (misc.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
+    if (pid !== undefined) summary.process.pid = pid;
+    if (misc?.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
   }
   if (ex) {
     summary.exception = {
