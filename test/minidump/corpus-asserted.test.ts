@@ -126,9 +126,9 @@ const SUMMARY_FACTS: SummaryFacts[] = [
   { file: 'lldb/fizzbuzz_no_heap.dmp', arch: 'x86', os: 'windows', threadCount: 1, moduleCount: 6, pid: 4440, exception: { code: '0xc0000005', pc: 0x164d14n } },
   // LLDB sigsegv.test: "Exception 0xc0000005 encountered at address 0x7ff7a13110d9", frame #0 0x00007ff7a13110d9
   { file: 'lldb/sigsegv.dmp', arch: 'amd64', os: 'windows', exception: { code: '0xc0000005', pc: 0x7ff7a13110d9n } },
-  { file: 'lldb/linux-x86_64.dmp', threadCount: 1, moduleCount: 10, exception: { name: 'SIGSEGV' } },
-  { file: 'lldb/linux-x86_64_not_crashed.dmp', threadCount: 1, moduleCount: 10, exception: { code: '0xffffffff', name: 'DUMP_REQUESTED' } },
-  { file: 'lldb/unittests-linux-x86_64.dmp', threadIds: [16001], moduleCount: 8, exception: { code: '0xb', name: 'SIGSEGV' } },
+  { file: 'lldb/linux-x86_64.dmp', threadCount: 1, moduleCount: 10, pid: 29917, exception: { name: 'SIGSEGV' } },
+  { file: 'lldb/linux-x86_64_not_crashed.dmp', threadCount: 1, moduleCount: 10, pid: 29939, exception: { code: '0xffffffff', name: 'DUMP_REQUESTED' } },
+  { file: 'lldb/unittests-linux-x86_64.dmp', threadIds: [16001], moduleCount: 8, pid: 16001, exception: { code: '0xb', name: 'SIGSEGV' } },
   { file: 'lldb/thread-list-padded.dmp', threadIds: [0x11223344, 0x55667788] },
   { file: 'lldb/thread-list-not-padded.dmp', threadIds: [0x11223344, 0x55667788] },
   { file: 'lldb/arm-linux.dmp', arch: 'arm', os: 'linux', threadCount: 1 },
