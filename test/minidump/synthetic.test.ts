@@ -454,3 +454,11 @@ test('readMemory: a huge request past the captured bytes fails before allocating
   await assert.rejects(md.readMemory(0x1000n, 2 ** 40), isDumpError('ADDRESS_NOT_IN_DUMP'));
   await assert.rejects(md.readMemory(0x1000n, -1), isDumpError('INVALID_ARGUMENT'));
 });
+
+test('LinuxMaps: an unparsable line is skipped with a diagnostic, the rest is kept', async () => {
+  const b = new MinidumpBuilder({ capacity: 1 });
+  b.stream(0x47670009, new TextEncoder().encode('garbage line\n00400000-00401000 r-xp 00000000 08:01 42 /bin/x\n'));
+  const md = await open(b.build());
+  assert.deepEqual((await md.linuxMaps())?.map((m) => m.path), ['/bin/x']);
+  assert.match(md.diagnostics.list().join('\n'), /LinuxMaps: unparsable line "garbage line"/);
+});
