@@ -23,7 +23,6 @@ export interface Translation {
   transition: boolean;
 }
 
-const PFN_MASK = 0x000ffffffffff000n;
 const LEVEL_NAMES: Record<PagingMode, string[]> = {
   x64: ['PML4E', 'PDPTE', 'PDE', 'PTE'],
   pae: ['PDPTE', 'PDE', 'PTE'],
@@ -36,6 +35,8 @@ class NeedPage {
 }
 
 const CACHE_PAGES = 1024;
+const X64_SHIFTS = [39, 30, 21, 12] as const;
+const PAE_SHIFTS = [30, 21, 12] as const;
 
 export interface VirtualOptions {
   /** Wraps a translation/read failure into a clearer one (e.g. the dump kind's limit). */
@@ -71,18 +72,10 @@ export class VirtualMemory {
     return v;
   }
 
-  private entry(level: number, tablePa: bigint, index: number, va: bigint, wide: boolean): bigint {
-    const pa = tablePa + BigInt(index * (wide ? 8 : 4));
-    const pfn = Number(pa >> 12n);
-    const t = this.table(pfn);
-    if (!t) {
-      throw new DumpError(
-        'ADDRESS_NOT_IN_DUMP',
-        `VA ${hex(va)}: the ${LEVEL_NAMES[this.mode][level]} table page at PA ${hex(pa & ~0xfffn)} is not in the dump`,
-      );
-    }
-    const off = Number(pa & 0xfffn);
-    return wide ? t.getBigUint64(off, true) : BigInt(t.getUint32(off, true));
+  /** A 32-bit entry of a classic x86 table. */
+  private entry32(level: number, tablePa: bigint, index: number, va: bigint): bigint {
+    const pa = Number(tablePa) + index * 4;
+    return BigInt(this.tableAt(level, pa, va).getUint32(pa % PAGE_SIZE, true));
   }
 
   private notPresent(level: number, va: bigint, index: number, e: bigint): DumpError {
@@ -92,45 +85,63 @@ export class VirtualMemory {
     );
   }
 
+  /** Table page of a PA (Number), or the not-in-dump error for that level. */
+  private tableAt(level: number, pa: number, va: bigint): DataView {
+    const t = this.table(Math.floor(pa / PAGE_SIZE));
+    if (!t) {
+      throw new DumpError(
+        'ADDRESS_NOT_IN_DUMP',
+        `VA ${hex(va)}: the ${LEVEL_NAMES[this.mode][level]} table page at PA ${hex(pa - (pa % PAGE_SIZE))} is not in the dump`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * x64 and PAE walk with 64-bit entries. Arithmetic is done in Numbers (addresses < 2^53),
+   * BigInt only at the edges: translation is the hot path of every virtual read.
+   */
+  private walkWide(va: bigint, shifts: readonly number[], largeAt: readonly number[]): Translation {
+    const vaNum = Number(va & 0xffffffffffffn);
+    let table = Number(this.tableBase);
+    const last = shifts.length - 1;
+    for (let level = 0; level <= last; level++) {
+      const shift = shifts[level]!;
+      const index = Math.floor(vaNum / 2 ** shift) % (level === 0 && this.mode === 'pae' ? 4 : 512);
+      const at = table + index * 8;
+      const t = this.tableAt(level, at, va);
+      const off = at % PAGE_SIZE;
+      const lo = t.getUint32(off, true);
+      const hi = t.getUint32(off + 4, true);
+      const frame = (hi & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
+      if ((lo & 1) === 0) {
+        if (level === last && (lo & 0x800) !== 0 && (lo & 0x400) === 0) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: true };
+        throw this.notPresent(level, va, index, (BigInt(hi) << 32n) | BigInt(lo));
+      }
+      if (level === last) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: false };
+      if ((lo & 0x80) !== 0 && largeAt.includes(level)) {
+        const size = 2 ** shift;
+        return { pa: BigInt(frame - (frame % size) + (vaNum % size)), pageSize: size, transition: false };
+      }
+      table = frame;
+    }
+    throw new DumpError('INVALID_ARGUMENT', 'no paging levels');
+  }
+
   /** Synchronous translation (table pages must be readable synchronously or cached). */
   private walk(va: bigint): Translation {
     if (this.mode === 'x64') {
       const canonical = va < 0x0000800000000000n || (va >= 0xffff800000000000n && va <= 0xffffffffffffffffn);
       if (!canonical) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a canonical x64 address`);
-      const idx = [Number((va >> 39n) & 0x1ffn), Number((va >> 30n) & 0x1ffn), Number((va >> 21n) & 0x1ffn), Number((va >> 12n) & 0x1ffn)];
-      let table = this.tableBase;
-      for (let level = 0; level < 4; level++) {
-        const e = this.entry(level, table, idx[level]!, va, true);
-        if ((e & 1n) === 0n) {
-          if (level === 3 && (e & 0x800n) !== 0n && (e & 0x400n) === 0n) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
-          throw this.notPresent(level, va, idx[level]!, e);
-        }
-        if (level === 1 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffc0000000n) | (va & 0x3fffffffn), pageSize: 1 << 30, transition: false };
-        if (level === 2 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffffe00000n) | (va & 0x1fffffn), pageSize: 1 << 21, transition: false };
-        if (level === 3) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: false };
-        table = e & PFN_MASK;
-      }
+      return this.walkWide(va, X64_SHIFTS, [1, 2]);
     }
-    if (va > 0xffffffffn) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a 32-bit address`);
-    if (this.mode === 'pae') {
-      const idx = [Number((va >> 30n) & 3n), Number((va >> 21n) & 0x1ffn), Number((va >> 12n) & 0x1ffn)];
-      let table = this.tableBase;
-      for (let level = 0; level < 3; level++) {
-        const e = this.entry(level, table, idx[level]!, va, true);
-        if ((e & 1n) === 0n) {
-          if (level === 2 && (e & 0x800n) !== 0n && (e & 0x400n) === 0n) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
-          throw this.notPresent(level, va, idx[level]!, e);
-        }
-        if (level === 1 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffffe00000n) | (va & 0x1fffffn), pageSize: 1 << 21, transition: false };
-        if (level === 2) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: false };
-        table = e & PFN_MASK;
-      }
-    }
+    if (va > 0xffffffffn || va < 0n) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a 32-bit address`);
+    if (this.mode === 'pae') return this.walkWide(va, PAE_SHIFTS, [1]);
     const idx = [Number((va >> 22n) & 0x3ffn), Number((va >> 12n) & 0x3ffn)];
-    const pde = this.entry(0, this.tableBase, idx[0]!, va, false);
+    const pde = this.entry32(0, this.tableBase, idx[0]!, va);
     if ((pde & 1n) === 0n) throw this.notPresent(0, va, idx[0]!, pde);
     if ((pde & 0x80n) !== 0n) return { pa: (pde & 0xffc00000n) | (va & 0x3fffffn), pageSize: 1 << 22, transition: false };
-    const pte = this.entry(1, pde & 0xfffff000n, idx[1]!, va, false);
+    const pte = this.entry32(1, pde & 0xfffff000n, idx[1]!, va);
     if ((pte & 1n) === 0n) {
       if ((pte & 0x800n) !== 0n && (pte & 0x400n) === 0n) return { pa: (pte & 0xfffff000n) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
       throw this.notPresent(1, va, idx[1]!, pte);
