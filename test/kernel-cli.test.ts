@@ -45,6 +45,7 @@ describe('dumpkit info / read on kernel dumps', () => {
     );
     assert.equal(s.modules[0].base, '0x' + F.KERN_BASE.toString(16));
     assert.match(s.limits[0], /^complete memory dump/);
+    assert.deepEqual(s.processes, [{ pid: 0x1234, name: 'notepad.exe', eprocess: '0x' + F.EPROCESS_VA.toString(16), directoryTableBase: '0x' + m.userDtb.toString(16) }]);
     assert.deepEqual(s.secondaryData, []);
   });
 

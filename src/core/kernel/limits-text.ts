@@ -30,7 +30,10 @@ export function describeLimits(d: KernelDump): string[] {
         'and switching to a user process\'s address space fails for user addresses',
     );
   } else {
-    out.push(`complete memory dump (${d.dumpTypeName}): kernel and user address spaces can be read where their pages are present`);
+    out.push(
+      `complete memory dump (${d.dumpTypeName}): kernel and user address spaces can be read where their pages are present ` +
+        '(a process\'s space through its DirectoryTableBase: dumpkit read --va ADDR --dtb DTB)',
+    );
   }
   if (d.physical) {
     const idx = d.physical.index;

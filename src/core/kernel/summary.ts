@@ -25,6 +25,8 @@ export interface KernelSummary {
   physicalPages: number;
   physicalBytes: number;
   modules: { base: bigint; size: number; name: string }[];
+  /** From PsActiveProcessHead: each process's table base is what `dumpkit read --dtb` takes. */
+  processes: { pid: number; name: string; eprocess: bigint; directoryTableBase: bigint }[];
   limits: string[];
   secondaryData: { guid: string; size: number }[];
   diagnostics: string[];
@@ -46,6 +48,7 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
     return undefined;
   };
   const modules = await d.modules().catch((e) => note('modules', e) ?? []);
+  const processes = d.triage ? [] : await d.processes().catch((e) => note('processes', e) ?? []);
   const kdbg = await d.debuggerData().catch((e) => note('debugger data block', e));
   let context: KernelSummary['context'];
   try {
@@ -75,6 +78,7 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
     physicalPages: pages,
     physicalBytes: pages * PAGE_SIZE,
     modules: modules.map((m) => ({ base: m.base, size: m.size, name: m.name })),
+    processes: processes.map((p) => ({ pid: Number(p.pid & 0xffffffffn), name: p.name, eprocess: p.eprocess, directoryTableBase: p.directoryTableBase })),
     limits: d.limits(),
     secondaryData: (d.secondaryData?.records ?? []).map((r) => ({ guid: r.guid, size: r.size })),
     diagnostics: diag.list(),
@@ -95,6 +99,11 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
   lines.push(`Modules (${s.modules.length}):`);
   for (const m of s.modules.slice(0, 50)) lines.push(`  ${hex(m.base)} ${hex(m.size).padStart(10)}  ${m.name}`);
   if (s.modules.length > 50) lines.push(`  … ${s.modules.length - 50} more (use --json)`);
+  if (s.processes.length) {
+    lines.push(`Processes (${s.processes.length}):`);
+    for (const p of s.processes.slice(0, 50)) lines.push(`  ${String(p.pid).padStart(6)}  ${p.name.padEnd(15)}  EPROCESS ${hex(p.eprocess)}  DirectoryTableBase ${hex(p.directoryTableBase)}`);
+    if (s.processes.length > 50) lines.push(`  … ${s.processes.length - 50} more (use --json)`);
+  }
   if (s.secondaryData.length) lines.push(`Secondary data: ${s.secondaryData.length} records`);
   lines.push('Limits:');
   for (const l of s.limits) lines.push(`  - ${l}`);
