@@ -105,7 +105,13 @@ describe('kernel writer through FileSink, reader through FileSource', () => {
     const src = FileSource.open(path);
     try {
       const d = await KernelDump.open(src);
-      for (const pfn of pfns) assert.deepEqual(await d.requirePhysical().readPage(pfn), m.pages.get(pfn));
+      const into = new Uint8Array(4096);
+      for (const pfn of pfns) {
+        assert.deepEqual(await d.requirePhysical().readPage(pfn), m.pages.get(pfn));
+        d.requirePhysical().readPageInto(pfn, into);
+        assert.deepEqual(into, m.pages.get(pfn));
+      }
+      assert.throws(() => d.requirePhysical().readPageInto(F.ABSENT_PFN, into), { code: 'ADDRESS_NOT_IN_DUMP' });
       assert.deepEqual(
         (await d.modules()).map((x) => x.name),
         ['ntoskrnl.exe', 'hal.dll', 'disk.sys'],

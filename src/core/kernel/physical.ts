@@ -362,6 +362,13 @@ export class PhysicalMemory {
     return this.source.readSync(off, PAGE_SIZE);
   }
 
+  /** Fills `into` (4096 bytes) with a page without allocating, when the source allows it. */
+  readPageInto(pfn: number, into: Uint8Array): void {
+    const off = this.fileOffsetOf(pfn);
+    if (this.source.readSyncInto) this.source.readSyncInto(off, into.subarray(0, PAGE_SIZE));
+    else into.set(this.readPageSync(pfn));
+  }
+
   get canReadSync(): boolean {
     return typeof this.source.readSync === 'function';
   }
