@@ -4,6 +4,7 @@ import { MemorySource } from '../src/core/bytes/memory-source.js';
 import { parseContext } from '../src/core/kernel/context.js';
 import { KernelDump } from '../src/core/kernel/kernel-dump.js';
 import { bugCheckName } from '../src/core/kernel/bugcheck.js';
+import { summarizeKernelDump } from '../src/core/kernel/summary.js';
 import * as F from './fixtures/kernel-fixture.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -86,6 +87,24 @@ describe('32-bit, RDMP, legacy and ARM64 variants', () => {
     assert.equal(ctx.registers.Lr, 0xfffff80000001000n);
     assert.equal(ctx.sp, 0xffff800000002000n);
     assert.equal(ctx.pc, 0xfffff80000003000n);
+  });
+
+  it('summarizes an ARM64 PAGEDU64 dump (header, context, physical pages; no translation)', async () => {
+    const m = F.buildMachine();
+    const b = F.buildBitmap(m, { dumpType: 5 });
+    const v = new DataView(b.buffer);
+    v.setUint32(0x30, 0xaa64, true);
+    b.fill(0, 0x348, 0x348 + 0x390);
+    v.setUint32(0x348, 0x400007, true);
+    v.setBigUint64(0x348 + 0x100, 0xffff800000002000n, true); // Sp
+    v.setBigUint64(0x348 + 0x108, 0xfffff80000003000n, true); // Pc
+    const s = await summarizeKernelDump(new MemorySource(b));
+    assert.equal(s.machine, 'arm64');
+    assert.deepEqual(s.context, { pc: 0xfffff80000003000n, sp: 0xffff800000002000n });
+    assert.equal(s.physicalPages, F.presentPfns(m, 'full').length);
+    assert.ok(s.limits.some((l) => /ARM64: virtual address translation is not implemented/.test(l)));
+    const d = await KernelDump.open(new MemorySource(b));
+    assert.throws(() => d.virtual(), { code: 'UNSUPPORTED' });
   });
 
   it('names bug checks, _M variants and live-dump codes', () => {
