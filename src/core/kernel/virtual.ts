@@ -13,7 +13,7 @@ import { PAGE_SIZE } from './header.js';
 import { readPieces } from './limits.js';
 import type { PhysicalMemory } from './physical.js';
 
-export type PagingMode = 'x64' | 'pae' | 'x86';
+export type PagingMode = 'x64' | 'pae' | 'x86' | 'arm64';
 
 export interface Translation {
   pa: bigint;
@@ -27,6 +27,7 @@ const LEVEL_NAMES: Record<PagingMode, string[]> = {
   x64: ['PML4E', 'PDPTE', 'PDE', 'PTE'],
   pae: ['PDPTE', 'PDE', 'PTE'],
   x86: ['PDE', 'PTE'],
+  arm64: ['level 0 descriptor', 'level 1 descriptor', 'level 2 descriptor', 'level 3 descriptor'],
 };
 
 /** Thrown inside the sync walk when a table page must be fetched asynchronously first. */
@@ -53,7 +54,8 @@ export class VirtualMemory {
     readonly mode: PagingMode = 'x64',
     private readonly options: VirtualOptions = {},
   ) {
-    this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : tableBase & ~0xfffn;
+    // ARM64: a TTBR value (ASID in bits 48..63, CnP in bit 0); x64: CR3 with PCID bits.
+    this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : mode === 'arm64' ? tableBase & 0x0000fffffffff000n : tableBase & ~0xfffn;
   }
 
   /** A table page from the cache, loading it synchronously if the source can; null if absent from the dump. */
@@ -98,10 +100,14 @@ export class VirtualMemory {
   }
 
   /**
-   * x64 and PAE walk with 64-bit entries. Arithmetic is done in Numbers (addresses < 2^53),
-   * BigInt only at the edges: translation is the hot path of every virtual read.
+   * x64, PAE and ARM64 (4 KiB granule, 48-bit VA) walks with 64-bit entries. Arithmetic is done in
+   * Numbers (addresses < 2^53), BigInt only at the edges: translation is the hot path of every
+   * virtual read. ARM64 descriptors (as MemProcFS reads Windows' tables): bit 0 valid, bit 1
+   * table/page (clear = block at levels 1 and 2), output address bits 12..49, one table for the
+   * whole address space; a transition PTE is (pte & 0xC01) == 0x800 at the last level, as on x64.
    */
   private walkWide(va: bigint, shifts: readonly number[], largeAt: readonly number[]): Translation {
+    const arm = this.mode === 'arm64';
     const vaNum = Number(va & 0xffffffffffffn);
     let table = Number(this.tableBase);
     const last = shifts.length - 1;
@@ -113,13 +119,15 @@ export class VirtualMemory {
       const off = at % PAGE_SIZE;
       const lo = t.getUint32(off, true);
       const hi = t.getUint32(off + 4, true);
-      const frame = (hi & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
-      if ((lo & 1) === 0) {
-        if (level === last && (lo & 0x800) !== 0 && (lo & 0x400) === 0) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: true };
+      const frame = (hi & (arm ? 0x3ffff : 0xfffff)) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
+      const large = arm ? (lo & 2) === 0 : (lo & 0x80) !== 0;
+      const valid = (lo & 1) !== 0 && (!arm || !large || largeAt.includes(level));
+      if (!valid) {
+        if (level === last && (lo & 0xc01) === 0x800) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: true };
         throw this.notPresent(level, va, index, (BigInt(hi) << 32n) | BigInt(lo));
       }
       if (level === last) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: false };
-      if ((lo & 0x80) !== 0 && largeAt.includes(level)) {
+      if (large && largeAt.includes(level)) {
         const size = 2 ** shift;
         return { pa: BigInt(frame - (frame % size) + (vaNum % size)), pageSize: size, transition: false };
       }
@@ -135,6 +143,7 @@ export class VirtualMemory {
       if (!canonical) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a canonical x64 address`);
       return this.walkWide(va, X64_SHIFTS, [1, 2]);
     }
+    if (this.mode === 'arm64') return this.walkWide(va, X64_SHIFTS, [1, 2]);
     if (va > 0xffffffffn || va < 0n) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a 32-bit address`);
     if (this.mode === 'pae') return this.walkWide(va, PAE_SHIFTS, [1]);
     const idx = [Number((va >> 22n) & 0x3ffn), Number((va >> 12n) & 0x3ffn)];
