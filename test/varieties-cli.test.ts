@@ -81,6 +81,12 @@ test('crash: small dumps named MMDDYY-ms-NN.dmp, MinidumpsCount honoured, JSON r
   assert.equal(none.files.length, 0);
   assert.equal(none.pageFile.sufficient, false);
   assert.match(none.notes.join(' '), /RAM \+ 1 MiB/);
+  // Kernel dump with a short page file: truncated to fit, InsufficientDumpfileSize set, still opens.
+  writeFileSync(cc, JSON.stringify({ CrashDumpEnabled: 2, PageFileSizeMB: 24 }));
+  const cut = JSON.parse(ok(['crash', machine, '--config', cc, '--root', root])) as { files: { path: string; truncated: boolean; attributes: string }[] };
+  assert.equal(cut.files[0]!.truncated, true);
+  assert.ok(statSync(cut.files[0]!.path).size <= 24 * 1024 * 1024);
+  assert.match(ok(['info', cut.files[0]!.path]), /InsufficientDumpfileSize/);
   writeFileSync(cc, '{"CrashDumpEnabled": "yes"}');
   assert.equal(runCli(['crash', machine, '--config', cc, '--root', root]).status, 2);
 });

@@ -201,3 +201,22 @@ test('machine dumps of type 1 carry the RAM runs with their holes', async () => 
     await r.close();
   }
 });
+
+test('hostile page-class blobs inside a dump are clear errors with the byte range', async () => {
+  const m = new Machine({ ramBytes: 256 * 1024 * 1024, profile: 'workstation', seed: 12 });
+  const path = await writeMachine(m, 'hostile.dmp');
+  const fs = FileSource.open(path);
+  const d = await KernelDump.open(fs);
+  const rec = d.secondaryData!.records.find((r) => r.guid === '5D1A6B0E-2C3F-4E57-9A8B-6D756D706B74')!;
+  await fs.close();
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const patch = (off: number, bytes: number[]) => {
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Uint8Array.from(bytes), 0, bytes.length, off);
+    closeSync(fd);
+  };
+  patch(rec.offset + 0x0c, [0xff, 0xff, 0xff, 0x7f]); // PfnCount far past the cap
+  await assert.rejects(openVarietySource(path), (e: unknown) => e instanceof DumpError && e.code === 'COUNT_TOO_LARGE' && e.message.includes(`0x${(rec.offset + 0x0c).toString(16)}`));
+  patch(rec.offset, [0x58, 0x58, 0x58, 0x58]); // magic
+  await assert.rejects(openVarietySource(path), (e: unknown) => e instanceof DumpError && e.code === 'BAD_SIGNATURE');
+});
