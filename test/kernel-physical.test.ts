@@ -37,19 +37,8 @@ function pagesFor(kind: 'full' | 'kernel', withReadPages: boolean): PhysicalPage
 
 export function specFor(dumpType: 1 | 5 | 6, pages: PhysicalPages): KernelDumpSpec {
   return {
-    machine: 'amd64',
+    ...F.specBase(),
     dumpType,
-    buildNumber: F.BUILD,
-    directoryTableBase: F.KERNEL_DTB | 0x2n,
-    pfnDataBase: F.PFN_DATABASE_VAR_VA,
-    psLoadedModuleList: F.LOADED_MODULE_LIST_VA,
-    psActiveProcessHead: F.ACTIVE_PROCESS_HEAD_VA,
-    kdDebuggerDataBlock: F.KDBG_VA,
-    numberProcessors: 2,
-    bugCheck: { code: F.BUGCHECK.code, parameters: [...F.BUGCHECK.parameters] as [bigint, bigint, bigint, bigint] },
-    context: F.fixtureContext(),
-    systemTime: 0x01dc5e0e12345678n,
-    systemUpTime: 0x12345n,
     pages,
   };
 }

@@ -346,9 +346,9 @@ export function parseHeader32(v: StructView): KernelDumpHeader {
   };
 }
 
-/** The header's DirectoryTableBase without PCID/flag bits. */
+/** The header's DirectoryTableBase without PCID/flag bits (a PAE PDPT is only 32-byte aligned). */
 export function dtbOf(header: KernelDumpHeader): bigint {
-  return header.directoryTableBase & ~0xfffn;
+  return header.directoryTableBase & (header.paeEnabled ? ~0x1fn : ~0xfffn);
 }
 
 /** 0x2000 (or 0x1000) bytes of `PAGE` filler: the starting point of every header Windows writes. */

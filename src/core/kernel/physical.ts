@@ -12,7 +12,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { PAGE_SIZE, type KernelDumpHeader } from './header.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, readPieces } from './limits.js';
 
 export const BITMAP_SDMP = 0x504d4453;
 export const BITMAP_FDMP = 0x504d4446;
@@ -381,22 +381,12 @@ export class PhysicalMemory {
    * dump lacks read as zeros (like WinDbg's .ignore_missing_pages).
    */
   async read(pa: bigint, length: number, options: { ignoreMissing?: boolean } = {}): Promise<Uint8Array> {
-    if (length > LIMITS.maxReadLength) throw new DumpError('INVALID_ARGUMENT', `read of ${length} bytes exceeds the ${LIMITS.maxReadLength}-byte limit`);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = pa + BigInt(done);
+    return readPieces(pa, length, async (a, into) => {
       const pfn = Number(a >> 12n);
       const inPage = Number(a & 0xfffn);
-      const n = Math.min(PAGE_SIZE - inPage, length - done);
-      if (this.index.pageOffset(pfn) < 0 && options.ignoreMissing) {
-        done += n;
-        continue;
-      }
-      const page = await this.readPage(pfn);
-      out.set(page.subarray(inPage, inPage + n), done);
-      done += n;
-    }
-    return out;
+      const n = Math.min(PAGE_SIZE - inPage, into.length);
+      if (this.index.pageOffset(pfn) >= 0 || !options.ignoreMissing) into.set((await this.readPage(pfn)).subarray(inPage, inPage + n));
+      return n;
+    });
   }
 }

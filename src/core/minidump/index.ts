@@ -31,3 +31,7 @@ export * from './context/x86.js';
 export * from './context/amd64.js';
 export * from './context/arm64.js';
 export * from './context/arm.js';
+// Writer side (issue 3): the streamed minidump writer, its input model, and the variety rules.
+export { writeMinidump, WRITER_LIMITS, type WriteResult } from './writer/minidump-writer.js';
+export type * from './writer/model.js';
+export * from './varieties.js';

@@ -346,26 +346,36 @@ export class Minidump {
     });
   }
 
-  /** Ranges sorted by start address, for lookups. */
-  private sortedRanges(): Promise<MemoryRange[]> {
-    return this.memo('sortedRanges', async () => [...(await this.memoryRanges())].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0)));
+  /** Ranges sorted by start address, with the running maximum of their ends (ranges may overlap or nest). */
+  private rangeIndex(): Promise<{ ranges: MemoryRange[]; maxEnd: bigint[] }> {
+    return this.memo('rangeIndex', async () => {
+      const ranges = [...(await this.memoryRanges())].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+      const maxEnd: bigint[] = [];
+      let m = 0n;
+      for (const r of ranges) {
+        const end = r.start + BigInt(r.size);
+        if (end > m) m = end;
+        maxEnd.push(m);
+      }
+      return { ranges, maxEnd };
+    });
   }
 
-  /** The captured range containing `address`, if any. */
+  /** The captured range containing `address`, if any (the one starting last, when several do). */
   async rangeAt(address: bigint): Promise<MemoryRange | undefined> {
-    const r = await this.sortedRanges();
+    const { ranges, maxEnd } = await this.rangeIndex();
     // Last range starting at or below the address…
     let lo = 0;
-    let hi = r.length;
+    let hi = ranges.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (r[mid]!.start <= address) lo = mid + 1;
+      if (ranges[mid]!.start <= address) lo = mid + 1;
       else hi = mid;
     }
-    // …and, since ranges may overlap (a stack in both lists), a few before it.
-    for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
-      const m = r[i]!;
-      if (address >= m.start && address < m.start + BigInt(m.size)) return m;
+    // …then back while some earlier range still reaches past the address.
+    for (let i = lo - 1; i >= 0 && maxEnd[i]! > address; i--) {
+      const r = ranges[i]!;
+      if (address < r.start + BigInt(r.size)) return r;
     }
     return undefined;
   }

@@ -1,12 +1,11 @@
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
-import { StreamType, minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
+import { minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
 import { exceptionAddress, exceptionName, exceptionReason, targetAddress } from './exception-name.js';
 import { Minidump } from './minidump.js';
 import { moduleCodeId, moduleDebugFile, moduleDebugId, moduleVersion } from './reader/module-list.js';
 import { cpuInfoOf, osVersionOf } from './reader/system-info.js';
-import { readThreadNames } from './reader/thread-names.js';
 
 /** What `dumpkit info --json` prints for a minidump. Addresses are bigint (rendered "0x…" by toJson). */
 export type MinidumpSummary = {
@@ -49,16 +48,9 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   const ex = await md.exception();
   const ranges = await md.memoryRanges();
   const misc = await soft(md, 'MiscInfo', () => md.miscInfo(), undefined);
-  const namesEntry = md.stream(StreamType.ThreadNamesStream);
   const names = new Map<number, string>();
-  if (namesEntry) {
-    const list = await soft(
-      md,
-      'ThreadNames',
-      async () => readThreadNames({ source, diagnostics: md.diagnostics }, await md.streamView(namesEntry)),
-      [],
-    );
-    for (const n of list) if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
+  for (const n of (await soft(md, 'ThreadNames', () => md.threadNames(), undefined)) ?? []) {
+    if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
   }
 
   const outThreads: MinidumpSummary['threads'] = [];

@@ -33,7 +33,7 @@ export interface LinuxMapping {
 /** LinuxMaps parsed into lines (lines that do not parse are skipped with a diagnostic). */
 export function parseLinuxMaps(ctx: StreamContext, text: string): LinuxMapping[] {
   const out: LinuxMapping[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.replace(/\0+$/, '').split('\n')) {
     if (!line.trim()) continue;
     const m = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+([0-9a-f]+)\s+(\S+)\s+(\d+)\s*(.*)$/i.exec(line);
     if (!m) {

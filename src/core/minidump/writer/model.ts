@@ -1,0 +1,102 @@
+/**
+ * What the minidump writer is given: a description of one process, independent of how it was
+ * obtained (live capture, a scripted fake, another dump). Memory is supplied as ranges whose
+ * bytes are produced on demand, so a multi-GB dump streams through the sink.
+ */
+
+export type WriterArch = 'amd64' | 'x86';
+
+/** Register state, named after the Linux user_regs_struct (values are bigint, 32-bit ones fit). */
+export interface CpuRegisters {
+  /** General registers by Linux name: rax…r15, rip, rsp, rbp, eflags, cs, ss, ds, es, fs, gs, fs_base, gs_base (x86: eax…). */
+  gpr: Record<string, bigint>;
+  /** 512-byte FXSAVE image (NT_FPREGSET on x86_64, NT_PRXFPREG on i386), if read. */
+  fxsave?: Uint8Array;
+  /** 108-byte i387 FSAVE image (NT_PRFPREG on i386), if read. */
+  fsave?: Uint8Array;
+}
+
+export interface ThreadRecord {
+  id: number;
+  name?: string;
+  suspendCount?: number;
+  priority?: number;
+  /** Thread pointer (fs_base on x86_64, gs base on i386), stored as MINIDUMP_THREAD.Teb like Breakpad does. */
+  teb: bigint;
+  registers: CpuRegisters;
+  /** The stack range captured for this thread; must be one of the memory ranges (kind 'stack'). */
+  stack?: { address: bigint; size: number };
+}
+
+export interface ModuleRecord {
+  base: bigint;
+  size: number;
+  path: string;
+  /** ELF build id (NT_GNU_BUILD_ID) bytes, written as a BpEL CodeView record. */
+  buildId?: Uint8Array;
+}
+
+export interface SnapshotMemory {
+  address: bigint;
+  size: number;
+  /** 'stack' and 'small' ranges go to MemoryList; 'bulk' ones to Memory64List. */
+  kind: 'stack' | 'small' | 'bulk';
+  /** Produces exactly `size` bytes, in order, in as many chunks as it likes. */
+  chunks(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
+export interface MemoryInfoRecord {
+  base: bigint;
+  size: bigint;
+  protect: number;
+  state: number;
+  type: number;
+}
+
+export interface SystemRecord {
+  arch: WriterArch;
+  processorLevel: number;
+  processorRevision: number;
+  processorCount: number;
+  /** `uname` "sysname release version machine", Breakpad's CSD convention for Linux. */
+  csdVersion: string;
+  /** CPUID vendor string, e.g. "GenuineIntel" (12 characters). */
+  vendorId: string;
+  cpuidVersion: number;
+  cpuidFeatures: number;
+}
+
+export interface MiscRecord {
+  processId: number;
+  /** Seconds since 1970 (0 if unknown). */
+  processCreateTime: number;
+  processUserTime: number;
+  processKernelTime: number;
+}
+
+export interface ExceptionRecord {
+  threadId: number;
+  /** Linux signal number (Breakpad convention) or 0xFFFFFFFF for "dump requested". */
+  code: number;
+  /** si_code. */
+  flags: number;
+  address: bigint;
+  registers: CpuRegisters;
+}
+
+export interface ProcessSnapshot {
+  /** Seconds since 1970, written to the header. */
+  timestamp: number;
+  /** MINIDUMP_TYPE mask for the header. */
+  flags: bigint;
+  system: SystemRecord;
+  misc?: MiscRecord;
+  threads: ThreadRecord[];
+  modules: ModuleRecord[];
+  /** Sorted by address, not overlapping. */
+  memory: SnapshotMemory[];
+  memoryInfo: MemoryInfoRecord[];
+  exception?: ExceptionRecord;
+  /** Raw Linux streams (LinuxMaps, LinuxProcStatus, …) by stream type. */
+  linuxStreams: { type: number; data: Uint8Array }[];
+}

@@ -1,0 +1,265 @@
+import { Diagnostics } from '../../core/diagnostics.js';
+import { readElfIdentity } from '../../core/elf/build-id.js';
+import { DumpError } from '../../core/errors.js';
+import { applySmaps, isFileBacked, moduleCandidates, parseMaps, type Mapping } from '../../core/linux/maps.js';
+import { planMemory, stackRanges, VARIETY_RULES, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
+import { pcSp } from '../../core/minidump/writer/context.js';
+import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, StreamType } from '../../core/minidump/writer/constants.js';
+import type { ByteSink } from '../../core/bytes/byte-sink.js';
+import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
+import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
+import { copyRanges, CopyPool, directRanges, readFully } from './memory-copy.js';
+import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
+import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
+
+export interface CaptureOptions {
+  variety: Variety;
+  /** Default true: refuse when the copy would not fit in MemAvailable with a margin. */
+  abortOnMemoryPressure?: boolean;
+  /** Bytes of available memory (tests); read from /proc/meminfo when absent. */
+  memAvailable?: number;
+  diagnostics?: Diagnostics;
+  onProgress?: (phase: 'copy' | 'write', done: number, total: number) => void;
+  /** Called if SIGINT/SIGTERM arrive while the target is stopped, after it has been resumed. */
+  onInterrupted?: (signal: NodeJS.Signals) => void;
+  now?: () => number;
+}
+
+export interface CaptureResult {
+  pid: number;
+  variety: Variety;
+  arch: WriterArch;
+  threads: number;
+  modules: number;
+  memoryBytes: number;
+  memoryRanges: number;
+  fileSize: number;
+  /** Milliseconds the target was stopped. */
+  pauseMs: number;
+  totalMs: number;
+  /** True when memory was written straight from the stopped process (memory pressure override). */
+  writtenWhilePaused: boolean;
+  diagnostics: string[];
+}
+
+const FATAL_SIGNALS = new Set([4, 5, 6, 7, 8, 11, 31]);
+const MiB = 1024 * 1024;
+
+/**
+ * Captures a minidump of `target` into the sink created by `openSink` (opened only once the
+ * target has been stopped successfully). The target is stopped only while its registers and
+ * memory are copied into our memory; the file is written after it runs again.
+ */
+export async function captureProcess(target: TargetProcess, openSink: () => ByteSink, opts: CaptureOptions): Promise<CaptureResult> {
+  const now = opts.now ?? (() => performance.now());
+  const t0 = now();
+  const diagnostics = opts.diagnostics ?? new Diagnostics();
+  const arch: WriterArch = target.is64 ? 'amd64' : 'x86';
+  const rules = VARIETY_RULES[opts.variety];
+  const text = (name: string): string | undefined => {
+    const b = target.procFile(name);
+    return b ? new TextDecoder().decode(b) : undefined;
+  };
+
+  // Before the pause: everything that does not need the process stopped.
+  const linuxStreams: { type: number; data: Uint8Array }[] = [];
+  const addStream = (type: number, data: Uint8Array | undefined): void => {
+    if (data) linuxStreams.push({ type, data });
+  };
+  addStream(StreamType.LinuxCpuInfo, hostFile('/proc/cpuinfo'));
+  addStream(StreamType.LinuxLsbRelease, hostFile('/etc/lsb-release') ?? hostFile('/etc/os-release'));
+  addStream(StreamType.LinuxCmdLine, target.procFile('cmdline'));
+  addStream(StreamType.LinuxEnviron, target.procFile('environ'));
+  addStream(StreamType.LinuxAuxv, target.procFile('auxv'));
+  const preMaps = text('maps');
+  if (preMaps === undefined) throw new DumpError('NO_SUCH_PROCESS', `cannot read /proc/${target.pid}/maps: the process is gone or not readable`);
+  const estimate = rules.bulk ? estimateBulk(parseMaps(preMaps)) : 0;
+  const available = opts.memAvailable ?? memAvailable() ?? Number.MAX_SAFE_INTEGER;
+  const abortOnPressure = opts.abortOnMemoryPressure ?? true;
+  const fits = (bytes: number, extra = 0): boolean => bytes + Math.max(256 * MiB, bytes / 10) <= available + extra;
+  const pool = new CopyPool();
+  if (fits(estimate)) pool.preallocate(estimate);
+  else if (abortOnPressure) throw pressureError(estimate, available);
+
+  // The pause.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    target.resume();
+    opts.onInterrupted?.(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let pauseStart = 0;
+  let pauseEnd = 0;
+  let memory: SnapshotMemory[];
+  let snapshotBase: Omit<ProcessSnapshot, 'memory' | 'modules'>;
+  let maps: Mapping[];
+  let written = false;
+  let sink: ByteSink | undefined;
+  let writeResult: Awaited<ReturnType<typeof writeMinidump>> | undefined;
+  try {
+    pauseStart = now();
+    const stopped = target.stop();
+    const mapsText = text('maps');
+    if (mapsText === undefined) throw exitedError(target.pid);
+    maps = parseMaps(mapsText);
+    if (rules.dropUnmodifiedImages) {
+      const smaps = text('smaps');
+      if (smaps) applySmaps(maps, smaps);
+    }
+    const status = target.procFile('status');
+    const stat = text('stat');
+    addStream(StreamType.LinuxProcStatus, status);
+    addStream(StreamType.LinuxMaps, new TextEncoder().encode(mapsText));
+
+    const planThreads: PlanThread[] = stopped.map((t) => {
+      const { sp } = pcSp(arch, t.registers);
+      return { id: t.id, sp, registerValues: registerValues(arch, t) };
+    });
+    const stacks = stackRanges(maps, planThreads);
+    const wordSize = arch === 'amd64' ? 8 : 4;
+    const stackWords = (tid: number): bigint[] => {
+      const s = stacks.get(tid);
+      if (!s) return [];
+      const buf = new Uint8Array(s.size);
+      readFully(target, s.address, buf);
+      return words(buf, wordSize);
+    };
+    const plan = planMemory(opts.variety, maps, planThreads, stackWords);
+    if (plan.dropped.area) diagnostics.add(`miniplus: dropped the largest private area (${plan.dropped.area} bytes) except ${plan.dropped.keptChunks} 4 MiB chunks referenced from stacks or registers`);
+    const need = plan.ranges.reduce((a, r) => a + r.size, 0);
+    const direct = !fits(need, pool.allocatedBytes);
+    if (direct && abortOnPressure) throw pressureError(need, available + pool.allocatedBytes);
+
+    const threads: ThreadRecord[] = stopped.map((t) => ({
+      id: t.id,
+      name: target.threadName(t.id),
+      teb: arch === 'amd64' ? (t.registers.gpr.fs_base ?? 0n) : 0n,
+      registers: t.registers,
+      stack: plan.stacks.get(t.id),
+    }));
+    const crashed = stopped.find((t) => t.signal && FATAL_SIGNALS.has(t.signal.signo));
+    const exception: ExceptionRecord | undefined = crashed?.signal
+      ? { threadId: crashed.id, code: crashed.signal.signo, flags: crashed.signal.code, address: crashed.signal.address, registers: crashed.registers }
+      : undefined;
+    snapshotBase = {
+      timestamp: Math.floor(Date.now() / 1000),
+      flags: rules.flags,
+      system: systemRecord(arch),
+      misc: miscRecord(target.pid, stat),
+      threads,
+      memoryInfo: memoryInfo(maps),
+      exception,
+      linuxStreams,
+    };
+    if (!direct) {
+      memory = await copyRanges(target, plan.ranges, pool, diagnostics, (d, t) => opts.onProgress?.('copy', d, t));
+      pool.trim();
+    } else {
+      // Memory pressure override: write straight from the stopped process.
+      diagnostics.add(`memory pressure: ${need} bytes do not fit in MemAvailable; writing while the target is stopped`);
+      memory = directRanges(target, plan.ranges, diagnostics);
+      const modules = readModules(target, maps, diagnostics);
+      sink = openSink();
+      writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
+      written = true;
+    }
+  } catch (e) {
+    if (target.gone()) throw exitedError(target.pid);
+    throw e;
+  } finally {
+    target.resume();
+    pauseEnd = now();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  const modules = readModules(target, maps, diagnostics);
+  if (!written) {
+    sink = openSink();
+    writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
+  }
+  const t1 = now();
+  return {
+    pid: target.pid,
+    variety: opts.variety,
+    arch,
+    threads: snapshotBase.threads.length,
+    modules: modules.length,
+    memoryBytes: writeResult!.memoryBytes,
+    memoryRanges: writeResult!.memoryRanges,
+    fileSize: writeResult!.size,
+    pauseMs: pauseEnd - pauseStart,
+    totalMs: t1 - t0,
+    writtenWhilePaused: written,
+    diagnostics: diagnostics.list(),
+  };
+}
+
+function pressureError(need: number, available: number): DumpError {
+  return new DumpError(
+    'MEMORY_PRESSURE',
+    `copying ${Math.ceil(need / MiB)} MiB of the target would not fit in the ${Math.floor(available / MiB)} MiB of available memory with a safety margin; free memory, choose a smaller --type, or pass --no-abort-on-memory-pressure to write while the target stays stopped`,
+  );
+}
+
+function estimateBulk(maps: Mapping[]): number {
+  return maps.filter((m) => m.perms[0] === 'r').reduce((a, m) => a + Number(m.end - m.start), 0);
+}
+
+function registerValues(arch: WriterArch, t: StoppedThread): bigint[] {
+  const skip = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'eflags', 'orig_rax', 'orig_eax', 'fs_base', 'gs_base']);
+  void arch;
+  return Object.entries(t.registers.gpr)
+    .filter(([k]) => !skip.has(k))
+    .map(([, v]) => v);
+}
+
+function words(buf: Uint8Array, size: number): bigint[] {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: bigint[] = [];
+  for (let o = 0; o + size <= buf.length; o += size) out.push(size === 8 ? dv.getBigUint64(o, true) : BigInt(dv.getUint32(o, true)));
+  return out;
+}
+
+function protectOf(perms: string): number {
+  const r = perms[0] === 'r';
+  const w = perms[1] === 'w';
+  const x = perms[2] === 'x';
+  if (x) return w ? PAGE_EXECUTE_READWRITE : r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
+  if (w) return PAGE_READWRITE;
+  return r ? PAGE_READONLY : PAGE_NOACCESS;
+}
+
+function memoryInfo(maps: Mapping[]): MemoryInfoRecord[] {
+  return maps.map((m) => ({
+    base: m.start,
+    size: m.end - m.start,
+    protect: protectOf(m.perms),
+    state: MEM_COMMIT,
+    type: isFileBacked(m) ? MEM_IMAGE : m.perms[3] === 's' ? MEM_MAPPED : MEM_PRIVATE,
+  }));
+}
+
+/** Modules from the mappings, each with its ELF build id (from the file, or from memory for the vDSO). */
+function readModules(target: TargetProcess, maps: Mapping[], diagnostics: Diagnostics): ModuleRecord[] {
+  const out: ModuleRecord[] = [];
+  for (const c of moduleCandidates(maps)) {
+    const size = Number(c.end - c.base);
+    let read: (off: number, len: number) => Uint8Array;
+    if (c.first.path === '[vdso]') {
+      read = (off, len) => {
+        const n = Math.max(0, Math.min(len, size - off));
+        const b = new Uint8Array(n);
+        readFully(target, c.base + BigInt(off), b);
+        return b;
+      };
+    } else {
+      read = (off, len) => target.readMappedFile(c.first.path.replace(/ \(deleted\)$/, ''), off, len) ?? new Uint8Array(0);
+    }
+    const id = readElfIdentity(read, c.first.path === '[vdso]');
+    if (!id) continue; // not an ELF image (data file, font, locale archive…)
+    if (!id.buildId) diagnostics.add(`${c.path}: no GNU build id`);
+    out.push({ base: c.base, size, path: c.path, buildId: id.buildId });
+  }
+  return out;
+}

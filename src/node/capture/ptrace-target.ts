@@ -1,0 +1,273 @@
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { DumpError } from '../../core/errors.js';
+import type { CpuRegisters } from '../../core/minidump/writer/model.js';
+import * as libc from './libc.js';
+import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
+
+const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
+const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
+/** x86_64 user_regs_struct names → i386 names, for a 32-bit tracee seen through the 64-bit layout. */
+const X64_TO_I386: Record<string, string> = { rbx: 'ebx', rcx: 'ecx', rdx: 'edx', rsi: 'esi', rdi: 'edi', rbp: 'ebp', rax: 'eax', rip: 'eip', rsp: 'esp', orig_rax: 'orig_eax' };
+
+const STOP_TIMEOUT_MS = 5000;
+const MAX_THREADS = 100_000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * A live Linux process, controlled with PTRACE_SEIZE + PTRACE_INTERRUPT (never PTRACE_ATTACH:
+ * a seized tracee is detached and runs again if dumpkit dies, even by SIGKILL).
+ */
+export class PtraceTarget implements TargetProcess {
+  readonly is64: boolean;
+  private readonly seized = new Map<number, number /* signal to re-deliver */>();
+  private memFd: number | undefined;
+  private useProcMem = false;
+
+  constructor(readonly pid: number) {
+    try {
+      readFileSync(`/proc/${pid}/status`);
+    } catch (e) {
+      throw procError(pid, e);
+    }
+    this.is64 = detectIs64(pid);
+  }
+
+  procFile(name: string): Uint8Array | undefined {
+    try {
+      return readFileSync(`/proc/${this.pid}/${name}`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  threadName(tid: number): string | undefined {
+    try {
+      return readFileSync(`/proc/${this.pid}/task/${tid}/comm`, 'utf8').replace(/\n$/, '');
+    } catch {
+      return undefined;
+    }
+  }
+
+  stop(): StoppedThread[] {
+    const out: StoppedThread[] = [];
+    try {
+      // Threads can be created while we seize the others: list again until nothing is new.
+      for (let round = 0; round < 100; round++) {
+        const tids = this.listTasks().filter((t) => !this.seized.has(t));
+        if (tids.length === 0) break;
+        for (const tid of tids) {
+          if (this.seized.size >= MAX_THREADS) throw new DumpError('COUNT_TOO_LARGE', `process ${this.pid} has more than ${MAX_THREADS} threads`);
+          if (libc.ptrace(libc.PTRACE_SEIZE, tid) < 0) {
+            const err = libc.errno();
+            if (err === libc.ESRCH) continue; // thread exited meanwhile
+            throw ptraceError(this.pid, err, 'PTRACE_SEIZE');
+          }
+          this.seized.set(tid, 0);
+          if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0 && libc.errno() !== libc.ESRCH) throw ptraceError(this.pid, libc.errno(), 'PTRACE_INTERRUPT');
+        }
+        for (const tid of tids) {
+          if (!this.seized.has(tid)) continue;
+          const st = this.waitStop(tid);
+          if (st === undefined) {
+            this.seized.delete(tid);
+            continue;
+          }
+          out.push(st);
+        }
+      }
+      if (out.length === 0 || this.gone()) {
+        throw exitedError(this.pid);
+      }
+      return out;
+    } catch (e) {
+      this.resume();
+      // A target that dies while we stop it shows up as EPERM/ESRCH/timeouts: say what happened.
+      if (this.gone()) throw exitedError(this.pid);
+      throw e;
+    }
+  }
+
+  /** The process has exited (its leader is gone or a zombie). */
+  gone(): boolean {
+    const s = this.taskState(this.pid);
+    return s === undefined || s === 'Z' || s === 'X';
+  }
+
+  /** One-letter state of a thread from /proc/PID/task/TID/stat, undefined if gone. */
+  private taskState(tid: number): string | undefined {
+    try {
+      const s = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'latin1');
+      return s.charAt(s.lastIndexOf(')') + 2);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private listTasks(): number[] {
+    try {
+      return readdirSync(`/proc/${this.pid}/task`).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    } catch (e) {
+      if (this.seized.size > 0) throw exitedError(this.pid);
+      throw procError(this.pid, e);
+    }
+  }
+
+  /** Waits for the stop of one seized thread; undefined if it exited. */
+  private waitStop(tid: number): StoppedThread | undefined {
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    for (;;) {
+      const [r, status] = libc.waitpid(tid, libc.__WALL | libc.WNOHANG);
+      if (r < 0) {
+        const err = libc.errno();
+        if (err === libc.EINTR) continue;
+        if (err === libc.ECHILD) return undefined;
+        throw new DumpError('CAPTURE', `waitpid(${tid}) failed: errno ${err}`);
+      }
+      if (r === 0) {
+        const state = this.taskState(tid);
+        if (state === undefined || state === 'Z' || state === 'X') return undefined; // killed meanwhile
+        if (Date.now() > deadline) throw new DumpError('CAPTURE', `thread ${tid} of process ${this.pid} did not stop within ${STOP_TIMEOUT_MS} ms`);
+        sleepMs(1);
+        continue;
+      }
+      if ((status & 0xff) !== 0x7f) return undefined; // exited or killed
+      const sig = (status >> 8) & 0xff;
+      const event = status >> 16;
+      const registers = this.readRegisters(tid);
+      if (!registers) return undefined; // died after stopping
+      const thread: StoppedThread = { id: tid, registers };
+      if (event !== libc.PTRACE_EVENT_STOP) {
+        // A signal-delivery-stop: remember the signal so resume() delivers it.
+        this.seized.set(tid, sig);
+        const si = new Uint8Array(128);
+        if (libc.ptraceGetSiginfo(tid, si) >= 0) {
+          const dv = new DataView(si.buffer);
+          const address = this.is64 ? dv.getBigUint64(16, true) : BigInt(dv.getUint32(16, true));
+          thread.signal = { signo: dv.getInt32(0, true), code: dv.getInt32(8, true), address };
+        } else thread.signal = { signo: sig, code: 0, address: 0n };
+      }
+      return thread;
+    }
+  }
+
+  private readRegisters(tid: number): CpuRegisters | undefined {
+    const buf = new Uint8Array(512);
+    const n = libc.ptraceGetRegset(tid, libc.NT_PRSTATUS, buf);
+    if (n < 0 && libc.errno() === libc.ESRCH) return undefined;
+    if (n < 0) throw new DumpError('CAPTURE', `PTRACE_GETREGSET NT_PRSTATUS failed for thread ${tid}: errno ${libc.errno()}`);
+    const dv = new DataView(buf.buffer);
+    const gpr: Record<string, bigint> = {};
+    if (n >= X64_REGS.length * 8) {
+      // 64-bit user_regs_struct (also what a 32-bit tracee shows through a 64-bit view on some kernels).
+      X64_REGS.forEach((name, i) => {
+        const v = dv.getBigUint64(i * 8, true);
+        if (this.is64) gpr[name] = v;
+        else gpr[X64_TO_I386[name] ?? name] = v & 0xffffffffn;
+      });
+    } else if (n >= I386_REGS.length * 4) {
+      I386_REGS.forEach((name, i) => (gpr[name] = BigInt(dv.getUint32(i * 4, true))));
+    } else throw new DumpError('CAPTURE', `NT_PRSTATUS of thread ${tid} is ${n} bytes, neither the x86_64 (216) nor the i386 (68) layout`);
+    const regs: CpuRegisters = { gpr };
+    if (this.is64) {
+      const fx = new Uint8Array(512);
+      if (libc.ptraceGetRegset(tid, libc.NT_PRFPREG, fx) === 512) regs.fxsave = fx;
+    } else {
+      const fs = new Uint8Array(512);
+      const m = libc.ptraceGetRegset(tid, libc.NT_PRFPREG, fs);
+      if (m === 108) regs.fsave = fs.slice(0, 108);
+      else if (m === 512) regs.fxsave = fs;
+      const fx = new Uint8Array(512);
+      if (!regs.fxsave && libc.ptraceGetRegset(tid, libc.NT_PRXFPREG, fx) === 512) regs.fxsave = fx;
+    }
+    return regs;
+  }
+
+  readMemory(address: bigint, buf: Uint8Array): number {
+    if (!this.useProcMem) {
+      const r = libc.readProcessMemory(this.pid, address, buf);
+      if (r >= 0) return r;
+      const err = libc.errno();
+      if (err === libc.EFAULT || err === libc.EIO) return 0;
+      if (err === libc.ESRCH) throw exitedError(this.pid);
+      this.useProcMem = true; // ENOSYS/EPERM: fall back to /proc/PID/mem
+    }
+    try {
+      this.memFd ??= openSync(`/proc/${this.pid}/mem`, 'r');
+      return readSync(this.memFd, buf, 0, buf.length, address);
+    } catch {
+      return 0;
+    }
+  }
+
+  readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined {
+    for (const p of [`/proc/${this.pid}/root${path}`, path]) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(p, 'r');
+        const buf = new Uint8Array(length);
+        const n = readSync(fd, buf, 0, length, offset);
+        return buf.subarray(0, n);
+      } catch {
+        /* try the next way */
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
+    return undefined;
+  }
+
+  resume(): void {
+    for (const [tid, sig] of this.seized) libc.ptrace(libc.PTRACE_DETACH, tid, 0, sig);
+    this.seized.clear();
+    if (this.memFd !== undefined) {
+      closeSync(this.memFd);
+      this.memFd = undefined;
+    }
+  }
+}
+
+function detectIs64(pid: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(`/proc/${pid}/exe`, 'r');
+    const b = new Uint8Array(5);
+    readSync(fd, b, 0, 5, 0);
+    return b[4] !== 1;
+  } catch {
+    // Unreadable exe link (permissions): guess from auxv size later; default to the tracer's width.
+    return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function procError(pid: number, e: unknown): DumpError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
+  if (code === 'EACCES' || code === 'EPERM') return permissionError(pid);
+  return new DumpError('CAPTURE', `cannot read /proc/${pid}: ${code ?? String(e)}`);
+}
+
+export function permissionError(pid: number): DumpError {
+  return new DumpError(
+    'PERMISSION',
+    `not allowed to trace process ${pid}: run as root or as its owner with CAP_SYS_PTRACE, or lower kernel.yama.ptrace_scope (now ${ptraceScope()}); another tracer (debugger) may also be attached`,
+  );
+}
+
+function ptraceScope(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim();
+  } catch {
+    return 'not set: no Yama';
+  }
+}
+
+function ptraceError(pid: number, err: number, what: string): DumpError {
+  if (err === libc.EPERM) return permissionError(pid);
+  if (err === libc.ESRCH) return exitedError(pid);
+  return new DumpError('CAPTURE', `${what} on process ${pid} failed: errno ${err}`);
+}

@@ -1,0 +1,38 @@
+import { DumpError } from '../../core/errors.js';
+import type { CpuRegisters } from '../../core/minidump/writer/model.js';
+
+/** A thread as found when the process was stopped. */
+export interface StoppedThread {
+  id: number;
+  registers: CpuRegisters;
+  /** Set when the thread was stopped delivering a signal (it is re-delivered on resume). */
+  signal?: { signo: number; code: number; address: bigint };
+}
+
+/**
+ * What capture needs from a process. The live implementation uses ptrace and /proc
+ * (ptrace-target.ts); tests can script a fake.
+ */
+export interface TargetProcess {
+  readonly pid: number;
+  /** 64-bit process (x86_64) or 32-bit (i386). */
+  readonly is64: boolean;
+  /** Raw bytes of /proc/PID/<name> (maps, smaps, status, cmdline, environ, auxv, stat), or undefined. */
+  procFile(name: string): Uint8Array | undefined;
+  /** Thread name from /proc/PID/task/TID/comm. */
+  threadName(tid: number): string | undefined;
+  /** Stops every thread; returns them with their registers. */
+  stop(): StoppedThread[];
+  /** Reads target memory into `buf`; returns the bytes read (fewer at an unreadable page), or -1. */
+  readMemory(address: bigint, buf: Uint8Array): number;
+  /** Bytes of an ELF file the process maps (through /proc/PID/root), or undefined. */
+  readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined;
+  /** Lets every thread run again. Safe to call more than once. */
+  resume(): void;
+  /** The process has exited (or is a zombie). */
+  gone(): boolean;
+}
+
+export function exitedError(pid: number): DumpError {
+  return new DumpError('PROCESS_EXITED', `process ${pid} exited during the capture`);
+}

@@ -1,0 +1,130 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DumpError } from '../../../core/errors.js';
+import { toJson } from '../../../core/hex.js';
+import { parseVariety } from '../../../core/minidump/varieties.js';
+import { captureProcess } from '../../capture/capture.js';
+import { PtraceTarget } from '../../capture/ptrace-target.js';
+import { FileSink, nextFreeName } from '../../file-sink.js';
+import { ProgressBar } from '../../progress.js';
+
+interface CaptureCliOptions {
+  type: string;
+  output?: string;
+  overwrite?: boolean;
+  json?: boolean;
+  abortOnMemoryPressure: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('capture')
+    .description('write a Windows-format minidump of a running Linux process (stopped only while it is copied)')
+    .argument('<process>', 'process id, or process name (must match exactly one process)')
+    .option('--type <variety>', 'full | miniplus | mini', 'full')
+    .option('-o, --output <file|dir>', 'output file, or directory for the default name')
+    .option('--overwrite', 'replace an existing output file')
+    .option('--no-abort-on-memory-pressure', 'when the copy would not fit in memory, write while the target stays stopped')
+    .option('--json', 'print one JSON object describing the capture')
+    .action(async (proc: string, opts: CaptureCliOptions) => {
+      const variety = parseVariety(opts.type);
+      if (!variety) throw new DumpError('INVALID_ARGUMENT', `--type must be full, miniplus or mini, not ${JSON.stringify(opts.type)}`);
+      const pid = resolvePid(proc);
+      const name = processName(pid);
+      const target = new PtraceTarget(pid);
+      const path = outputPath(opts.output, name, pid, new Date(), !!opts.overwrite);
+      let sink: FileSink | undefined;
+      const bar = new ProgressBar(process.stderr);
+      try {
+        const result = await captureProcess(
+          target,
+          () => (sink = FileSink.create(path, { overwrite: opts.overwrite })),
+          {
+            variety,
+            abortOnMemoryPressure: opts.abortOnMemoryPressure,
+            // DUMPKIT_MEM_AVAILABLE (bytes) stands in for /proc/meminfo MemAvailable: to try the memory-pressure paths.
+            memAvailable: process.env.DUMPKIT_MEM_AVAILABLE ? Number(process.env.DUMPKIT_MEM_AVAILABLE) : undefined,
+            onProgress: (phase, done, total) => bar.update(phase, done, total),
+            onInterrupted: (signal) => {
+              sink?.abort();
+              bar.done();
+              process.stderr.write(`dumpkit: interrupted by ${signal}; process ${pid} resumed, no dump written\n`);
+              process.exit(130);
+            },
+          },
+        );
+        bar.done();
+        const file = sink!.commit();
+        const report = { file, size: result.fileSize, ...result, fileSize: undefined };
+        if (opts.json) process.stdout.write(toJson(report) + '\n');
+        else {
+          process.stdout.write(
+            `${file}: ${variety} dump of ${name} (pid ${pid}, ${result.arch}), ${result.threads} threads, ${result.modules} modules, ` +
+              `${result.memoryBytes} bytes of memory; target paused ${result.pauseMs.toFixed(1)} ms, total ${result.totalMs.toFixed(1)} ms\n`,
+          );
+          for (const d of result.diagnostics.slice(0, 20)) process.stderr.write(`note: ${d}\n`);
+        }
+      } catch (e) {
+        bar.done();
+        sink?.abort();
+        throw e;
+      }
+    });
+}
+
+function resolvePid(proc: string): number {
+  if (/^\d+$/.test(proc)) {
+    const pid = Number(proc);
+    try {
+      statSync(`/proc/${pid}`);
+    } catch {
+      throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
+    }
+    return pid;
+  }
+  const found: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === proc) found.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  if (found.length === 0) throw new DumpError('NO_SUCH_PROCESS', `no process named ${JSON.stringify(proc)}`);
+  if (found.length > 1) throw new DumpError('INVALID_ARGUMENT', `${found.length} processes are named ${JSON.stringify(proc)} (pids ${found.slice(0, 10).join(', ')}); give a pid`);
+  return found[0]!;
+}
+
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().replace(/[^\w.+-]/g, '_') || 'process';
+  } catch {
+    throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
+  }
+}
+
+/** `<name>_<YYMMDD>_<HHMMSS>.<pid>.dmp`, in -o DIR or the current directory; the next free name unless --overwrite. */
+export function defaultDumpName(name: string, pid: number, when: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const date = `${p(when.getFullYear() % 100)}${p(when.getMonth() + 1)}${p(when.getDate())}`;
+  const time = `${p(when.getHours())}${p(when.getMinutes())}${p(when.getSeconds())}`;
+  return `${name}_${date}_${time}.${pid}.dmp`;
+}
+
+function outputPath(output: string | undefined, name: string, pid: number, when: Date, overwrite: boolean): string {
+  let path: string;
+  if (output === undefined) path = defaultDumpName(name, pid, when);
+  else {
+    let isDir = false;
+    try {
+      isDir = statSync(output).isDirectory();
+    } catch {
+      /* a new file */
+    }
+    path = isDir ? join(output, defaultDumpName(name, pid, when)) : output;
+    if (!isDir && !overwrite) return path; // an explicit file name: FileSink refuses if it exists
+  }
+  return overwrite ? path : nextFreeName(path);
+}

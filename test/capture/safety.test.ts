@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { runCli, tsxLoader } from '../helpers/cli.js';
+import { buildTarget, gccSkip, RunningTarget } from '../helpers/target.js';
+
+/**
+ * The target always runs again: when dumpkit is SIGKILLed or SIGTERMed while the target is
+ * stopped, and no dump appears under the final name when the capture does not complete.
+ */
+const mainTs = fileURLToPath(new URL('../../src/node/cli/main.ts', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function startCapture(args: string[]) {
+  const child = spawn(process.execPath, ['--import', tsxLoader, mainTs, 'capture', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) =>
+    child.once('exit', (code, signal) => res({ code, signal, stderr })),
+  );
+  return { child, exit };
+}
+
+/** Polls until some thread of the target is in tracing stop ('t'), i.e. dumpkit holds it stopped. */
+async function waitForPause(target: RunningTarget, timeoutMs = 60_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (target.threadStates().some((s) => s === 't')) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
+async function assertRunsAgain(target: RunningTarget): Promise<void> {
+  const end = Date.now() + 5000;
+  while (target.threadStates().some((s) => s === 't' || s === 'T') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(
+    target.threadStates().every((s) => s !== 't' && s !== 'T'),
+    `target threads still stopped: ${target.threadStates().join('')}`,
+  );
+  const c1 = await target.command('count');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok((await target.command('count')) > c1, 'the spinning thread makes progress');
+}
+
+describe('capture safety (target with 1 GiB of touched heap, so the pause is long enough to hit)', { skip: gccSkip }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dumpkit-safety-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
+    test(`dumpkit killed by ${signal} while the target is stopped: target resumes, no dump left`, async () => {
+      const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '1024']);
+      try {
+        const out = join(dir, `${signal}.dmp`);
+        const cap = startCapture([String(target.pid), '--type', 'full', '-o', out]);
+        assert.ok(await waitForPause(target), 'dumpkit stopped the target');
+        cap.child.kill(signal);
+        const res = await cap.exit;
+        if (signal === 'SIGKILL') assert.equal(res.signal, 'SIGKILL');
+        else {
+          assert.equal(res.code, 130, res.stderr);
+          assert.match(res.stderr, /resumed, no dump written/);
+        }
+        await assertRunsAgain(target);
+        assert.ok(!existsSync(out), 'no file under the final name');
+        if (signal !== 'SIGKILL') assert.deepEqual(readdirSync(dir).filter((f) => f.includes(`${signal}.dmp`)), [], 'temporary file removed');
+      } finally {
+        await target.stop();
+      }
+    });
+  }
+
+  test('target killed mid-capture: clear PROCESS_EXITED error, no dump under the final name', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '1024']);
+    const out = join(dir, 'exited.dmp');
+    const cap = startCapture([String(target.pid), '--type', 'full', '-o', out]);
+    assert.ok(await waitForPause(target));
+    await target.stop();
+    const res = await cap.exit;
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /PROCESS_EXITED: process \d+ exited during the capture/);
+    assert.ok(!existsSync(out));
+  });
+
+  test('no such process / no such name: one-line errors, exit 2', () => {
+    const r = runCli(['capture', '999999999']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^dumpkit: NO_SUCH_PROCESS: no process with id 999999999\n$/);
+    const n = runCli(['capture', 'no-such-process-name-xyz']);
+    assert.equal(n.status, 2);
+    assert.match(n.stderr, /NO_SUCH_PROCESS: no process named "no-such-process-name-xyz"/);
+  });
+
+  test('memory pressure: refused by default with a clear message, written while stopped with --no-abort-on-memory-pressure', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '64']);
+    try {
+      const out = join(dir, 'pressure.dmp');
+      const env = { DUMPKIT_MEM_AVAILABLE: String(32 * 1024 * 1024) };
+      const r = runCli(['capture', String(target.pid), '-o', out], { env });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /MEMORY_PRESSURE: copying \d+ MiB of the target would not fit/);
+      assert.ok(!existsSync(out));
+      await assertRunsAgain(target);
+      const w = runCli(['capture', String(target.pid), '-o', out, '--no-abort-on-memory-pressure', '--json'], { env });
+      assert.equal(w.status, 0, w.stderr);
+      const rep = JSON.parse(w.stdout) as { writtenWhilePaused: boolean; memoryBytes: number };
+      assert.equal(rep.writtenWhilePaused, true);
+      assert.ok(rep.memoryBytes > 64 * 1024 * 1024);
+      await assertRunsAgain(target);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  test('default name <name>_<YYMMDD>_<HHMMSS>.<pid>.dmp in the current directory; never overwrites', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!);
+    try {
+      const cwd = mkdtempSync(join(dir, 'cwd-'));
+      const a = runCli(['capture', String(target.pid), '--type', 'mini', '--json'], { cwd });
+      assert.equal(a.status, 0, a.stderr);
+      const fa = (JSON.parse(a.stdout) as { file: string }).file;
+      assert.match(fa, new RegExp(`^target64_\\d{6}_\\d{6}\\.${target.pid}\\.dmp$`));
+      // Same name again (same second, or a file placed there): the next free name, not an overwrite.
+      const b = runCli(['capture', String(target.pid), '--type', 'mini', '-o', cwd, '--json'], { cwd });
+      assert.equal(b.status, 0, b.stderr);
+      const fb = (JSON.parse(b.stdout) as { file: string }).file;
+      assert.notEqual(fb, join(cwd, fa));
+      writeFileSync(join(cwd, 'taken.dmp'), 'x');
+      const c = runCli(['capture', String(target.pid), '--type', 'mini', '-o', join(cwd, 'taken.dmp')], { cwd });
+      assert.equal(c.status, 2);
+      assert.match(c.stderr, /exists; pass --overwrite/);
+      const d = runCli(['capture', String(target.pid), '--type', 'mini', '-o', join(cwd, 'taken.dmp'), '--overwrite'], { cwd });
+      assert.equal(d.status, 0, d.stderr);
+    } finally {
+      await target.stop();
+    }
+  });
+});

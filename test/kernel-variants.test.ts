@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemorySource } from '../src/core/bytes/memory-source.js';
+import { parseContext } from '../src/core/kernel/context.js';
+import { KernelDump } from '../src/core/kernel/kernel-dump.js';
+import { bugCheckName } from '../src/core/kernel/bugcheck.js';
+import * as F from './fixtures/kernel-fixture.js';
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+describe('32-bit, RDMP, legacy and ARM64 variants', () => {
+  for (const pae of [true, false]) {
+    it(`reads a 32-bit PAGEDUMP type 1 and translates ${pae ? 'PAE' : 'classic x86'} addresses`, async () => {
+      const d = await KernelDump.open(new MemorySource(F.buildX86(pae)));
+      assert.equal(d.machine, 'x86');
+      assert.equal(d.header.is64, false);
+      assert.equal(d.header.paeEnabled, pae);
+      assert.equal(d.pagingMode, pae ? 'pae' : 'x86');
+      assert.equal(d.header.minorVersion, 7601);
+      assert.equal(d.header.bugCheckCode, 0xe2);
+      assert.equal(d.header.systemUpTime, 0x999n);
+      assert.equal(d.header.systemTime, 0x01dc5e0e12345678n);
+      const c = d.context();
+      assert.equal(c.pc, 0x80001234n);
+      assert.equal(c.sp, 0x8d000ff0n);
+      assert.equal(text(await d.readVirtual(F.X86_VA, 15)), 'x86 kernel page');
+      const t = await d.virtual().translate(F.X86_LARGE_VA + 0x10n);
+      assert.equal(t.pa, 0x01000010n);
+      assert.equal(t.pageSize, pae ? 2 << 20 : 4 << 20);
+      assert.equal(text(await d.readVirtual(F.X86_LARGE_VA, 14)), 'x86 large page');
+      await assert.rejects(d.readVirtual(0x90000000n, 4), { code: 'ADDRESS_NOT_MAPPED' });
+    });
+  }
+
+  for (const type of [8, 10] as const) {
+    it(`reads RDMP DumpType ${type} page ranges`, async () => {
+      const m = F.buildMachine();
+      const d = await KernelDump.open(new MemorySource(F.buildRdmp(m, type)));
+      assert.equal(d.dumpType, type);
+      const want = F.presentPfns(m, 'kernel');
+      assert.deepEqual([...d.requirePhysical().pfns()], want);
+      for (const pfn of want) assert.deepEqual(await d.requirePhysical().readPage(pfn), m.pages.get(pfn));
+      assert.equal(text(await d.readVirtual(F.TRANSITION_VA, 15)), 'transition page');
+      assert.ok(d.diagnostics.list().some((x) => /RDMP/.test(x)));
+    });
+  }
+
+  it('reads the legacy DumpType 2 summary layout', async () => {
+    const m = F.buildMachine();
+    const pfns = F.presentPfns(m, 'kernel');
+    const bits = Math.ceil((pfns.at(-1)! + 1) / 64) * 64;
+    const h = F.header64(m, { dumpType: 2 });
+    const first = Math.ceil((0x2028 + bits / 8) / 0x1000) * 0x1000;
+    const sub = new Uint8Array(first - 0x2000);
+    const v = new DataView(sub.buffer);
+    sub.set(new TextEncoder().encode('SDMPDUMP'));
+    v.setUint32(0x0c, first, true);
+    v.setUint32(0x10, bits, true);
+    v.setUint32(0x14, pfns.length, true);
+    v.setUint32(0x18, bits, true);
+    for (const p of pfns) sub[0x28 + (p >> 3)]! |= 1 << (p & 7);
+    const file = new Uint8Array(first + pfns.length * 0x1000);
+    file.set(h);
+    file.set(sub, 0x2000);
+    pfns.forEach((p, i) => file.set(m.pages.get(p)!, first + i * 0x1000));
+    const d = await KernelDump.open(new MemorySource(file));
+    assert.equal(d.dumpType, 2);
+    assert.equal(d.kernelOnly, true);
+    assert.deepEqual([...d.requirePhysical().pfns()], pfns);
+    assert.equal(text(await d.readVirtual(F.KERN_BASE, 2)), 'MZ');
+  });
+
+  it('parses an ARM64 CONTEXT', () => {
+    const c = new Uint8Array(0x390);
+    const v = new DataView(c.buffer);
+    v.setUint32(0, 0x400007, true);
+    v.setUint32(4, 0x80000144, true);
+    v.setBigUint64(0x08, 0x1234n, true); // X0
+    v.setBigUint64(0xf8, 0xfffff80000001000n, true); // Lr
+    v.setBigUint64(0x100, 0xffff800000002000n, true); // Sp
+    v.setBigUint64(0x108, 0xfffff80000003000n, true); // Pc
+    const ctx = parseContext('arm64', c, 0x348);
+    assert.equal(ctx.contextFlags, 0x400007);
+    assert.equal(ctx.registers.Cpsr, 0x80000144n);
+    assert.equal(ctx.registers.X0, 0x1234n);
+    assert.equal(ctx.registers.Lr, 0xfffff80000001000n);
+    assert.equal(ctx.sp, 0xffff800000002000n);
+    assert.equal(ctx.pc, 0xfffff80000003000n);
+  });
+
+  it('names bug checks, _M variants and live-dump codes', () => {
+    assert.equal(bugCheckName(0x7e), 'SYSTEM_THREAD_EXCEPTION_NOT_HANDLED');
+    assert.equal(bugCheckName(0x1000007e), 'SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M');
+    assert.equal(bugCheckName(0x161), 'LIVE_SYSTEM_DUMP');
+    assert.equal(bugCheckName(0x1c8), 'MANUALLY_INITIATED_POWER_BUTTON_HOLD');
+    assert.equal(bugCheckName(0xdeaddead), 'MANUALLY_INITIATED_CRASH1');
+    assert.equal(bugCheckName(0), undefined);
+    assert.equal(bugCheckName(0x7777777), undefined);
+  });
+});
