@@ -104,13 +104,8 @@ interface DumpkitView {
   pageCount: number;
   /** The payload of the secondary-data record with BLOB_GUID, if the reader found it. */
   blob: Uint8Array | undefined;
-  /** False while KernelDump has no virtual() (the kernel helper lands it separately). */
-  hasVirtual: boolean;
   read(p: Probe): Promise<Uint8Array | undefined>;
 }
-
-/** The contract's virtual reader (kernel-contract.md): `virtual(dtb?)` with `read(va, len)`. */
-type WithVirtual = { virtual?: (dtb?: bigint) => { read(va: bigint, length: number): Promise<Uint8Array> } };
 
 async function dumpkitView(bytes: Uint8Array): Promise<DumpkitView> {
   const kd = await KernelDump.open(new MemorySource(bytes, 'interop.dmp'));
@@ -118,18 +113,15 @@ async function dumpkitView(bytes: Uint8Array): Promise<DumpkitView> {
   if (!phys) throw new Error(`dumpkit found no physical memory in a type ${kd.dumpType} dump`);
   let pageCount = 0;
   for (const r of phys.runs()) pageCount += r.count;
-  const virt = typeof (kd as WithVirtual).virtual === 'function' ? (kd as WithVirtual).virtual!() : undefined;
+  const virt = kd.virtual();
   const rec = kd.secondaryData?.records.find((r) => r.guid.toUpperCase() === BLOB_GUID);
   return {
     dumpType: kd.dumpType,
     pageCount,
     blob: rec ? bytes.subarray(rec.offset, rec.offset + rec.size) : undefined,
-    hasVirtual: !!virt,
     async read(p) {
       try {
-        if (p.kind === 'p') return await phys.read(p.addr, p.len);
-        if (!virt) throw new Error('no virtual reader');
-        return await virt.read(p.addr, p.len);
+        return p.kind === 'p' ? await phys.read(p.addr, p.len) : await virt.read(p.addr, p.len);
       } catch {
         return undefined;
       }
@@ -176,18 +168,16 @@ for (const dumpType of [1, 5, 6] as const) {
       dk = await dumpkitView(sink.toBytes());
     });
 
-    test('dumpkit reader sees the machine', async (t) => {
+    test('dumpkit reader sees the machine', async () => {
       assert.equal(dk.dumpType, dumpType);
       assert.equal(dk.pageCount, wantPages);
       assert.equal(hexOf(dk.blob), hexOf(blobPayload), 'secondary data (DumpBlob) after the pages');
       const bad: string[] = [];
-      const mine = (ps: Probe[]): Probe[] => (dk.hasVirtual ? ps : ps.filter((p) => p.kind === 'p'));
-      if (!dk.hasVirtual) t.diagnostic('KernelDump.virtual() is not on this branch yet: virtual reads checked for the third-party readers only');
-      for (const p of mine(present)) {
+      for (const p of present) {
         const got = await dk.read(p);
         if (hexOf(got) !== hexOf(expected(p))) bad.push(`dumpkit ${p.kind}:${h(p.addr)}+${p.len}: got ${hexOf(got)}, want ${hexOf(expected(p))}`);
       }
-      for (const p of mine(absent)) if (await dk.read(p)) bad.push(`dumpkit ${p.kind}:${h(p.addr)} should be unreadable`);
+      for (const p of absent) if (await dk.read(p)) bad.push(`dumpkit ${p.kind}:${h(p.addr)} should be unreadable`);
       if (bad.length) failed = true;
       assert.deepEqual(bad, [], `file kept at ${file}`);
     });
@@ -272,7 +262,6 @@ describe('kernel dump type 1 with more RAM runs than the header holds (53 > 43)'
     assert.ok(dk.pageCount >= ramPfns(runs).length, `page count ${dk.pageCount}`);
     const bad: string[] = [];
     for (const p of [...present, ...onePage]) {
-      if (p.kind === 'v' && !dk.hasVirtual) continue;
       if (hexOf(await dk.read(p)) !== hexOf(expected(p))) bad.push(`dumpkit ${p.kind}:${h(p.addr)}`);
     }
     const got: (Uint8Array | undefined)[] = [];
@@ -311,8 +300,9 @@ describe('kernel dump type 1 with more RAM runs than the header holds (53 > 43)'
 
 // ---------------------------------------------------------------------------------------------------
 // Dumps made by the CLI (`dumpkit machine`, `dumpkit convert`): there is no literal ground truth here, so
-// every third-party reader is compared with dumpkit's reader (physical bytes, page count, type) and with
-// each other (virtual reads of the header's KDBG and list heads, and the physical addresses they resolve to).
+// every third-party reader is compared with dumpkit's reader (type, page count, physical and virtual bytes)
+// and with each other (virtual reads of the header's KDBG and list heads, and the physical addresses they
+// resolve to).
 
 const hasMachineCli = existsSync(new URL('../src/node/cli/commands/machine.ts', import.meta.url));
 const anyTool = kdmpCheckers.some((c) => c.path) || !!volPy;
@@ -341,6 +331,12 @@ async function crossProbes(file: string): Promise<{ dumpType: number; pageCount:
       probes.push({ kind: 'p', addr: BigInt(r.firstPfn) * 0x1000n, len: 32 });
       probes.push({ kind: 'p', addr: BigInt(r.firstPfn + r.count - 1) * 0x1000n + 0xfe0n, len: 32 });
     }
+    // and pages at ranks 1/4, 1/2, 3/4 of the present pages, at an odd offset
+    for (const frac of [0.25, 0.5, 0.75]) {
+      let rank = Math.floor(pageCount * frac);
+      const r = runs.find((x) => (rank < x.count ? true : ((rank -= x.count), false)));
+      if (r) probes.push({ kind: 'p', addr: BigInt(r.firstPfn + rank) * 0x1000n + 0x7c4n, len: 24 });
+    }
     for (const p of probes) p.dumpkit = await phys.read(p.addr, p.len);
     const hd = kd.header;
     for (const [va, len] of [
@@ -349,7 +345,14 @@ async function crossProbes(file: string): Promise<{ dumpType: number; pageCount:
       [hd.psActiveProcessHead, 0x10],
       [hd.pfnDataBase, 8],
     ] as const) {
-      if (va !== undefined) probes.push({ kind: 'v', addr: va, len });
+      if (va === undefined) continue;
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await kd.virtual().read(va, len);
+      } catch {
+        bytes = undefined;
+      }
+      probes.push({ kind: 'v', addr: va, len, dumpkit: bytes });
     }
     return { dumpType: kd.dumpType, pageCount, probes };
   } finally {
@@ -357,7 +360,7 @@ async function crossProbes(file: string): Promise<{ dumpType: number; pageCount:
   }
 }
 
-/** One reader's disagreements with dumpkit (physical) and with the physical bytes at the PA it resolved (virtual). */
+/** One reader's disagreements with dumpkit's reads, and (virtual) with dumpkit's physical bytes at the PA the reader resolved. */
 function crossCompare(tool: string, view: ToolView, probes: CrossProbe[], physAt: (pa: bigint, len: number) => Uint8Array | undefined): string[] {
   const bad: string[] = [];
   probes.forEach((p, i) => {
@@ -374,6 +377,7 @@ function crossCompare(tool: string, view: ToolView, probes: CrossProbe[], physAt
     const pa = (r?.pa ?? '').split(' ')[0];
     const pageLen = Math.min(p.len, 0x1000 - Number(p.addr & 0xfffn));
     const want = pa ? physAt(BigInt(pa), pageLen) : undefined;
+    if (hexOf(got) !== hexOf(p.dumpkit)) bad.push(`${tool} v:${h(p.addr)}+${p.len}: ${hexOf(got)}, dumpkit's virtual read ${hexOf(p.dumpkit)}`);
     if (hexOf(got.subarray(0, pageLen)) !== hexOf(want)) bad.push(`${tool} v:${h(p.addr)} → PA ${pa}: ${hexOf(got)}, dumpkit physical read there ${hexOf(want)}`);
   });
   return bad;
