@@ -386,7 +386,8 @@ function crossCompare(tool: string, view: ToolView, probes: CrossProbe[], physAt
 describe('dumps written by `dumpkit machine` and `dumpkit convert`', { skip: cliSkip }, () => {
   const dir = join(workDir, 'cli');
   const complete5 = join(dir, 'machine-type5.dmp');
-  const made: { label: string; file: string; args: string[] }[] = [
+  /** `file` is where the dump lands: passed as -o, or (live dumps) read from the command's JSON output. */
+  const made: { label: string; file: string; args: string[]; jsonFile?: boolean }[] = [
     { label: 'machine --dump-type 1', file: join(dir, 'machine-type1.dmp'), args: ['machine', '--ram', '256M', '--dump-type', '1'] },
     { label: 'machine --dump-type 5', file: complete5, args: ['machine', '--ram', '256M', '--dump-type', '5'] },
     { label: 'machine --dump-type 6', file: join(dir, 'machine-type6.dmp'), args: ['machine', '--ram', '256M', '--dump-type', '6'] },
@@ -395,13 +396,25 @@ describe('dumps written by `dumpkit machine` and `dumpkit convert`', { skip: cli
       file: join(dir, `convert-${to}.dmp`),
       args: ['convert', complete5, '--to', to],
     })),
+    // Task Manager live dumps (bugcheck 0x161, LiveDumpGeneratedDump); the full one runs out of modeled free
+    // memory and is written partial (kernel pages first)
+    ...[
+      ['kernel-stacks'],
+      ['full', '--user-pages', '--no-abort-on-memory-pressure'],
+    ].map(([type, ...more]) => ({
+      label: `live --type ${type} ${more.join(' ')}`.trim(),
+      file: '',
+      args: ['live', 'workstation:1G', '--type', type!, ...more, '--root', join(dir, `live-${type}`)],
+      jsonFile: true,
+    })),
   ];
 
   before(() => {
     mkdirSync(dir, { recursive: true });
     for (const m of made) {
-      const r = runCli([...m.args, '-o', m.file], { timeoutMs: 300_000 });
+      const r = runCli(m.jsonFile ? m.args : [...m.args, '-o', m.file], { timeoutMs: 300_000 });
       if (r.status !== 0) throw new Error(`dumpkit ${m.args.join(' ')} failed (${r.status}): ${r.stderr}`);
+      if (m.jsonFile) m.file = (JSON.parse(r.stdout) as { file: string }).file;
     }
   });
 
