@@ -548,7 +548,8 @@ export class Machine implements PageStore {
     let space: AddressSpace;
     if (pid === 4) space = this.system;
     else {
-      const [pml4] = this.take('user-private', 1, 'user-page-table');
+      // From the top of memory: Volatility's DTB scan (0x150000–0x2A0000, 0x650000–0x6F0000) must meet only the system PML4.
+      const [pml4] = this.take('user-private', 1, 'user-page-table', true);
       space = new AddressSpace(pml4!, this, () => this.take('user-private', 1, 'user-page-table', true)[0]!);
     }
     const ep = this.poolAlloc(EPROCESS.size, 64);
