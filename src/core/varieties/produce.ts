@@ -1,7 +1,7 @@
 import type { ByteSink } from '../bytes/byte-sink.js';
 import { writeKernelDump, type KernelDumpSpec, type TriageDumpSpec } from '../kernel/writer.js';
 import type { Machine } from '../machine/machine.js';
-import { encodePageClassBlob, PAGE_CLASS_GUID } from './page-class-blob.js';
+import { encodePageClassBlob } from './page-class-blob.js';
 import { countRuns, limitRuns, pagesOf, selectRuns, type PageReader, type PfnRun } from './page-selection.js';
 import { inclusionTable, type Variety } from './rules.js';
 import { triageFromMemory } from './triage-from-memory.js';
