@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { detectFormat } from '../../core/detect.js';
 import { Diagnostics } from '../../core/diagnostics.js';
 import { DumpError } from '../../core/errors.js';
 import { hex } from '../../core/hex.js';
@@ -48,6 +49,9 @@ export function varietyOfDump(dumpType: number, attributes: number | undefined):
 export async function openDump(path: string, diag = new Diagnostics()): Promise<OpenedDump> {
   const source = FileSource.open(path);
   try {
+    if ((await detectFormat(source)) === 'minidump') {
+      throw new DumpError('UNSUPPORTED', `${path} is a user-mode minidump: plan, crash and live take a kernel dump or a machine spec (convert handles minidumps)`);
+    }
     const dump = await KernelDump.open(source, diag);
     const h = dump.header;
     if (!h.is64 || dump.machine !== 'amd64') throw new DumpError('UNSUPPORTED', `${path}: only x64 (PAGEDU64, AMD64) kernel dumps can be converted or planned`);
