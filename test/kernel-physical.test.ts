@@ -202,6 +202,15 @@ describe('kernel reader on hostile input', () => {
     const last = F.presentPfns(machine, 'full').at(-1)!;
     await assert.rejects(d.requirePhysical().readPage(last), { code: 'ADDRESS_NOT_IN_DUMP' });
   });
+  it('opens a dump whose secondary data is damaged, with a diagnostic', async () => {
+    const blob = F.dumpBlob([{ guid: new Uint8Array(16).fill(2), data: new Uint8Array(8) }]);
+    new DataView(blob.buffer).setUint32(8, 0xffffff, true); // HeaderSize
+    const d = await open(F.buildBitmap(machine, { dumpType: 6, extra: [blob] }));
+    assert.equal(d.secondaryData, undefined);
+    assert.ok(d.diagnostics.list().some((x) => /secondary data ignored: DumpBlob HeaderSize/.test(x)));
+    await assertPagesMatch(d, 'kernel');
+  });
+
   it('rejects a bad ValidDump', async () => {
     const b = F.buildType1(machine);
     b[4] = 0x41;

@@ -54,7 +54,12 @@ export class KernelDump {
     }
     let secondaryData: SecondaryData | undefined;
     if (dataEnd < source.size) {
-      secondaryData = await readSecondaryData(source, dataEnd, diag);
+      try {
+        secondaryData = await readSecondaryData(source, dataEnd, diag);
+      } catch (e) {
+        if (!(e instanceof DumpError)) throw e;
+        diag.add(`secondary data ignored: ${e.message}`);
+      }
       if (!secondaryData && header.dumpType !== 4) diag.add(`${source.size - dataEnd} bytes after the page data at ${hex(dataEnd)} are not a DumpBlob stream`);
     }
     return new KernelDump(source, header, machine, physical, dataEnd, secondaryData, diag, layout?.bitmapSignature, triage);
