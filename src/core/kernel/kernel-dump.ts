@@ -26,6 +26,8 @@ import { VirtualMemory, type PagingMode } from './virtual.js';
 export type KernelMachine = 'x86' | 'amd64' | 'arm64';
 
 export class KernelDump {
+  private readonly spaces = new Map<bigint, VirtualMemory>();
+
   private constructor(
     readonly source: ByteSource,
     readonly header: KernelDumpHeader,
@@ -126,10 +128,16 @@ export class KernelDump {
         `only kernel address space is available in this ${this.dumpTypeName} dump: user address ${hex(va)} cannot be read (${e.message}); a complete memory dump (DumpType 1 or 5) would hold it`,
       );
     };
-    const vm = new VirtualMemory(physical, base, mode, { explain });
     if (dtb !== undefined && !physical.hasPage(Number((base & ~0xfffn) >> 12n))) {
       const msg = `the page table at ${hex(base)} is not in this dump, so that address space cannot be used`;
       throw new DumpError(this.kernelOnly ? 'LIMIT' : 'ADDRESS_NOT_IN_DUMP', this.kernelOnly ? `${msg}: only kernel address space is available in a ${this.dumpTypeName} dump` : msg);
+    }
+    // one translator (and its table-page cache) per table base
+    let vm = this.spaces.get(base);
+    if (!vm) {
+      if (this.spaces.size >= 8) this.spaces.clear();
+      vm = new VirtualMemory(physical, base, mode, { explain });
+      this.spaces.set(base, vm);
     }
     return vm;
   }
