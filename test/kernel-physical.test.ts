@@ -140,7 +140,7 @@ describe('kernel writer, types 1/5/6', () => {
     }
   }
 
-  it('merges more than 43 runs, zero-filling the holes', async () => {
+  it('merges more than 42 runs (kdmp-parser-rs reads at most 42), zero-filling the holes', async () => {
     const pfns = Array.from({ length: 100 }, (_, i) => i * 3);
     const pages: PhysicalPages = {
       pageCount: pfns.length,
@@ -151,7 +151,7 @@ describe('kernel writer, types 1/5/6', () => {
     await writeKernelDump(sink, specFor(1, pages));
     const d = await open(sink.toBytes());
     const v = new DataView(sink.toBytes().buffer);
-    assert.ok(v.getUint32(0x88, true) <= 43);
+    assert.equal(v.getUint32(0x88, true), 42);
     const phys = d.requirePhysical();
     for (const pfn of pfns) {
       const page = await phys.readPage(pfn);
