@@ -121,7 +121,11 @@ export class KernelDump {
     const base = dtb ?? this.directoryTableBase;
     const mode = this.pagingMode;
     const explain = (va: bigint, e: DumpError): DumpError => {
-      if (e.code === 'LIMIT' || !this.kernelOnly || !this.isUserAddress(va)) return e;
+      if (e.code === 'LIMIT' || !this.isUserAddress(va)) return e;
+      if (!this.kernelOnly) {
+        if (dtb !== undefined || e.code !== 'ADDRESS_NOT_MAPPED' || e.message.includes('user addresses belong')) return e;
+        return new DumpError(e.code, `${e.message}; user addresses belong to a process: translate with its DirectoryTableBase (dumpkit info lists processes; dumpkit read --dtb)`);
+      }
       if (e.code !== 'ADDRESS_NOT_IN_DUMP' && e.code !== 'ADDRESS_NOT_MAPPED') return e;
       return new DumpError(
         'LIMIT',
