@@ -5,6 +5,7 @@ import { MemorySource } from '../src/core/bytes/memory-source.js';
 import { summarize, type MinidumpSummary } from './browser/minidump-summary.js';
 import { bundleForBrowser, findChromium, runInChromium } from './helpers/browser.js';
 import { corpusFile, corpusSkip } from './helpers/corpus.js';
+import { MACHINE, expectedPhys, expectedVirt, sparsePfns } from './fixtures/interop-machine.js';
 
 // The format core (src/core) must run in a browser: bundle it for the browser and drive it in headless Chromium.
 const chromium = findChromium();
@@ -17,7 +18,7 @@ test('src/core/index.ts bundles for the browser with no Node built-ins', async (
   assert.doesNotMatch(js, /from\s*["']node:/);
 });
 
-test('in headless Chromium: Blob → BlobSource → detectFormat, reads and DumpErrors', { skip, timeout: 120_000 }, async () => {
+test('in headless Chromium: Blob → BlobSource → detectFormat, kernel dump written and read back, DumpErrors', { skip, timeout: 120_000 }, async () => {
   const js = await bundleForBrowser(new URL('./browser/core-page.ts', import.meta.url).href);
   const r = JSON.parse(await runInChromium(chromium!, js)) as Record<string, unknown>;
   assert.equal(r.error, undefined, `page failed: ${String(r.error)}\n${String(r.stack)}`);
@@ -28,6 +29,14 @@ test('in headless Chromium: Blob → BlobSource → detectFormat, reads and Dump
   assert.equal(r.kernelBlob, 'kernel64');
   assert.equal(r.kernelDtb, '0x1ad000');
   assert.equal(r.kernelAcross, '5041474550414745'); // 'PAGE' 'PAGE' across the two Blob parts
+  const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  assert.deepEqual(r.written, {
+    format: 'kernel64',
+    dumpType: 5,
+    pages: sparsePfns().length,
+    kdbgVirtual: hexOf(expectedVirt(MACHINE.kdbg, 0x20)),
+    physical: hexOf(expectedPhys(0x200ff8n, 16)),
+  });
   assert.equal((r.junk as { code?: string }).code, 'UNKNOWN_FORMAT');
   assert.equal((r.pastEnd as { code?: string }).code, 'TRUNCATED');
 });

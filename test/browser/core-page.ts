@@ -4,7 +4,8 @@
  * The result goes into <pre id="result"> as JSON, which the test reads back with --dump-dom.
  * Byte layouts are written literally here (COMMON.md: fixtures do not import the reader's tables).
  */
-import { BlobSource, DumpError, MemorySource, detectFormat, hex } from '../../src/core/index.js';
+import { BlobSource, DumpError, MemorySink, MemorySource, detectFormat, hex, kernel } from '../../src/core/index.js';
+import { MACHINE, machineContext, machinePage, sparsePfns } from '../fixtures/interop-machine.js';
 
 /** A 32-byte MINIDUMP_HEADER followed by an empty stream directory. */
 function tinyMinidump(): Uint8Array<ArrayBuffer> {
@@ -45,6 +46,37 @@ async function run(): Promise<unknown> {
   out.kernelDtb = hex(new DataView(dtb.buffer, dtb.byteOffset, 8).getBigUint64(0, true));
   const across = await kdBlob.read(0xffc, 8); // spans the two Blob parts
   out.kernelAcross = Array.from(across, (x) => x.toString(16).padStart(2, '0')).join('');
+
+  // The kernel writer and reader, entirely in the browser: a type 5 dump of the interop machine.
+  const pfns = sparsePfns();
+  const sink = new MemorySink();
+  await kernel.writeKernelDump(sink, {
+    machine: 'amd64',
+    dumpType: 5,
+    buildNumber: MACHINE.buildNumber,
+    directoryTableBase: MACHINE.dtb,
+    pfnDataBase: MACHINE.pfnDataBase,
+    psLoadedModuleList: MACHINE.psLoadedModuleList,
+    psActiveProcessHead: MACHINE.psActiveProcessHead,
+    kdDebuggerDataBlock: MACHINE.kdbg,
+    numberProcessors: 1,
+    bugCheck: { code: MACHINE.bugCheck.code, parameters: [...MACHINE.bugCheck.parameters] },
+    context: machineContext(),
+    systemTime: MACHINE.systemTime,
+    systemUpTime: MACHINE.systemUpTime,
+    highestPfn: 0x101f,
+    pages: { pageCount: pfns.length, pfns: () => pfns, readPage: (pfn, into) => machinePage(pfn, into) },
+  });
+  const kdSource = new BlobSource(new Blob([sink.toBytes() as Uint8Array<ArrayBuffer>]), 'written.dmp');
+  const written = await kernel.KernelDump.open(kdSource);
+  const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  out.written = {
+    format: await detectFormat(kdSource),
+    dumpType: written.dumpType,
+    pages: written.physical?.presentPages,
+    kdbgVirtual: toHex(await written.virtual().read(MACHINE.kdbg, 0x20)),
+    physical: toHex(await written.physical!.read(0x200ff8n, 16)),
+  };
 
   try {
     await detectFormat(new BlobSource(new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])]), 'junk.bin'));
