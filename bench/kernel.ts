@@ -200,7 +200,7 @@ export async function run(): Promise<void> {
     const base = runChild('baseline', path);
     process.stdout.write(
       `open+index: ${fmt(open.ms!)} ms (median of 3, fresh process); peak RSS ${fmt(open.maxRssKiB! / 1024)} MiB vs ${fmt(base.maxRssKiB! / 1024)} MiB for a process that only loads dumpkit ` +
-        `(+${fmt((open.maxRssKiB! - base.maxRssKiB!) / 1024)} MiB); index buffers +${fmt(open.arrayBuffersDelta! / 2 ** 20, 2)} MiB\n`,
+        `(difference ${fmt((open.maxRssKiB! - base.maxRssKiB!) / 1024)} MiB); index buffers +${fmt(open.arrayBuffersDelta! / 2 ** 20, 2)} MiB\n`,
     );
 
     const src = FileSource.open(path);

@@ -80,6 +80,12 @@ describe('dumpkit info / read on kernel dumps', () => {
     const full = runCli(['read', files.type5, '--va', '0x' + F.USER_VA.toString(16), '--dtb', '0x' + m.userDtb.toString(16), '--length', '24', '--raw']);
     assert.equal(full.status, 0, full.stderr);
     assert.equal(full.stdout, 'user page of notepad.exe');
+    const noDtb = runCli(['read', files.type5, '--va', '0x' + F.USER_VA.toString(16)]);
+    assert.equal(noDtb.status, 2);
+    assert.match(noDtb.stderr, /ADDRESS_NOT_MAPPED: .*user addresses belong to a process: translate with its DirectoryTableBase/);
+    const kernelNoDtb = runCli(['read', files.type6, '--va', '0x' + F.USER_VA.toString(16)]);
+    assert.equal(kernelNoDtb.status, 2);
+    assert.match(kernelNoDtb.stderr, /^dumpkit: LIMIT: only kernel address space is available/);
   });
 
   it('read --pa, missing pages and --ignore-missing-pages', () => {

@@ -123,6 +123,37 @@ describe('32-bit, RDMP, legacy and ARM64 variants', () => {
     assert.equal(text(await d.virtual(m.userDtb).read(F.USER_VA, 24)), 'user page of notepad.exe');
   });
 
+  it('reads a 32-bit small dump (TRIAGE_DUMP32): stack and data blocks', async () => {
+    const f = new Uint8Array(0x3000);
+    const v = new DataView(f.buffer);
+    for (let i = 0; i < 0x1000; i += 4) v.setUint32(i, 0x45474150, true);
+    f.set(new TextEncoder().encode('PAGEDUMP'), 0);
+    v.setUint32(0x20, 0x14c, true);
+    v.setUint32(0x28, 0x50, true);
+    v.setUint32(0xf88, 4, true);
+    const t = 0x1000;
+    v.setUint32(t + 0x4, 0x2804, true); // SizeOfDump
+    v.setUint32(t + 0x8, 0x2800, true); // ValidOffset
+    v.setUint32(t + 0x28, 0x1100, true); // CallStackOffset
+    v.setUint32(t + 0x2c, 0x100, true); // SizeOfCallStack
+    v.setUint32(t + 0x48, 0x8d000f00, true); // TopOfStack (u32)
+    v.setUint32(t + 0x60, 0x1200, true); // DataBlocksOffset
+    v.setUint32(t + 0x64, 1, true); // DataBlocksCount
+    f.fill(0xab, 0x1100, 0x1200);
+    v.setUint32(0x1200, 0x80400000, true); // block VA
+    v.setUint32(0x1204, 0x1300, true); // offset
+    v.setUint32(0x1208, 4, true); // size
+    f.set([1, 2, 3, 4], 0x1300);
+    f.set(new TextEncoder().encode('TRGD'), 0x2800);
+    const d = await KernelDump.open(new MemorySource(f.subarray(0, 0x2804)));
+    assert.equal(d.machine, 'x86');
+    assert.equal(d.dumpType, 4);
+    assert.deepEqual(await d.readVirtual(0x8d000f00n, 4), new Uint8Array([0xab, 0xab, 0xab, 0xab]));
+    assert.deepEqual(await d.readVirtual(0x80400000n, 4), new Uint8Array([1, 2, 3, 4]));
+    await assert.rejects(d.readVirtual(0x80400004n, 1), { code: 'LIMIT' });
+    assert.deepEqual(d.diagnostics.list(), []);
+  });
+
   it('names bug checks, _M variants and live-dump codes', () => {
     assert.equal(bugCheckName(0x7e), 'SYSTEM_THREAD_EXCEPTION_NOT_HANDLED');
     assert.equal(bugCheckName(0x1000007e), 'SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M');

@@ -57,6 +57,11 @@ export const DUMP_HEADER64 = {
 } as const;
 /** Most runs that fit the 64-bit PHYSICAL_MEMORY_DESCRIPTOR64 in the header: (704 − 16) / 16. */
 export const MAX_RUNS64 = 43;
+/**
+ * Most runs dumpkit writes: kdmp-parser-rs reads the descriptor from a 700-byte buffer, so a 43rd
+ * run (bytes 0x2C0..0x2D0, past 700) makes it fail with UnexpectedEof. 42 runs fit every reader.
+ */
+export const MAX_WRITTEN_RUNS64 = 42;
 
 /** DUMP_HEADER32 field offsets. */
 export const DUMP_HEADER32 = {

@@ -26,6 +26,8 @@ import { VirtualMemory, type PagingMode } from './virtual.js';
 export type KernelMachine = 'x86' | 'amd64' | 'arm64';
 
 export class KernelDump {
+  private readonly spaces = new Map<bigint, VirtualMemory>();
+
   private constructor(
     readonly source: ByteSource,
     readonly header: KernelDumpHeader,
@@ -54,7 +56,12 @@ export class KernelDump {
     }
     let secondaryData: SecondaryData | undefined;
     if (dataEnd < source.size) {
-      secondaryData = await readSecondaryData(source, dataEnd, diag);
+      try {
+        secondaryData = await readSecondaryData(source, dataEnd, diag);
+      } catch (e) {
+        if (!(e instanceof DumpError)) throw e;
+        diag.add(`secondary data ignored: ${e.message}`);
+      }
       if (!secondaryData && header.dumpType !== 4) diag.add(`${source.size - dataEnd} bytes after the page data at ${hex(dataEnd)} are not a DumpBlob stream`);
     }
     return new KernelDump(source, header, machine, physical, dataEnd, secondaryData, diag, layout?.bitmapSignature, triage);
@@ -114,17 +121,27 @@ export class KernelDump {
     const base = dtb ?? this.directoryTableBase;
     const mode = this.pagingMode;
     const explain = (va: bigint, e: DumpError): DumpError => {
-      if (e.code === 'LIMIT' || !this.kernelOnly || !this.isUserAddress(va)) return e;
+      if (e.code === 'LIMIT' || !this.isUserAddress(va)) return e;
+      if (!this.kernelOnly) {
+        if (dtb !== undefined || e.code !== 'ADDRESS_NOT_MAPPED' || e.message.includes('user addresses belong')) return e;
+        return new DumpError(e.code, `${e.message}; user addresses belong to a process: translate with its DirectoryTableBase (dumpkit info lists processes; dumpkit read --dtb)`);
+      }
       if (e.code !== 'ADDRESS_NOT_IN_DUMP' && e.code !== 'ADDRESS_NOT_MAPPED') return e;
       return new DumpError(
         'LIMIT',
         `only kernel address space is available in this ${this.dumpTypeName} dump: user address ${hex(va)} cannot be read (${e.message}); a complete memory dump (DumpType 1 or 5) would hold it`,
       );
     };
-    const vm = new VirtualMemory(physical, base, mode, { explain });
     if (dtb !== undefined && !physical.hasPage(Number((base & ~0xfffn) >> 12n))) {
       const msg = `the page table at ${hex(base)} is not in this dump, so that address space cannot be used`;
       throw new DumpError(this.kernelOnly ? 'LIMIT' : 'ADDRESS_NOT_IN_DUMP', this.kernelOnly ? `${msg}: only kernel address space is available in a ${this.dumpTypeName} dump` : msg);
+    }
+    // one translator (and its table-page cache) per table base
+    let vm = this.spaces.get(base);
+    if (!vm) {
+      if (this.spaces.size >= 8) this.spaces.clear();
+      vm = new VirtualMemory(physical, base, mode, { explain });
+      this.spaces.set(base, vm);
     }
     return vm;
   }

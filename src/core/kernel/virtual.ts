@@ -45,7 +45,12 @@ export interface VirtualOptions {
 }
 
 export class VirtualMemory {
-  private readonly cache = new Map<number, DataView | null>();
+  /** Direct-mapped cache of table pages: slot = PFN mod CACHE_PAGES, allocated on first use. */
+  private cacheBytes: Uint8Array | undefined;
+  private cacheView: DataView | undefined;
+  private readonly tags = new Float64Array(CACHE_PAGES).fill(-1);
+  /** Pages fetched asynchronously for the translation in progress (sources without sync reads). */
+  private pinned: Map<number, Uint8Array> | undefined;
   readonly tableBase: bigint;
 
   constructor(
@@ -58,26 +63,39 @@ export class VirtualMemory {
     this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : mode === 'arm64' ? tableBase & 0x0000fffffffff000n : tableBase & ~0xfffn;
   }
 
-  /** A table page from the cache, loading it synchronously if the source can; null if absent from the dump. */
-  private table(pfn: number): DataView | null {
-    const hit = this.cache.get(pfn);
-    if (hit !== undefined) return hit;
-    if (!this.physical.hasPage(pfn)) return this.remember(pfn, null);
-    if (!this.physical.canReadSync) throw new NeedPage(pfn);
-    const p = this.physical.readPageSync(pfn);
-    return this.remember(pfn, new DataView(p.buffer, p.byteOffset, PAGE_SIZE));
+  private slots = 16;
+  private misses = 0;
+
+  private growCache(pfn: number): number {
+    if (this.cacheBytes) this.slots = CACHE_PAGES;
+    this.cacheBytes = new Uint8Array(this.slots * PAGE_SIZE);
+    this.cacheView = new DataView(this.cacheBytes.buffer);
+    this.tags.fill(-1);
+    return this.table(pfn);
   }
 
-  private remember(pfn: number, v: DataView | null): DataView | null {
-    if (this.cache.size >= CACHE_PAGES) this.cache.clear();
-    this.cache.set(pfn, v);
-    return v;
+  /** Byte offset of a table page in the cache (loading it), or -1 if the dump lacks the page. */
+  private table(pfn: number): number {
+    const slot = pfn % this.slots;
+    const base = slot * PAGE_SIZE;
+    if (this.tags[slot] === pfn) return base;
+    if (!this.physical.hasPage(pfn)) return -1;
+    // start small (most uses read a few kernel structures); grow once misses show a wide walk
+    if (!this.cacheBytes || (++this.misses > this.slots * 4 && this.slots < CACHE_PAGES)) return this.growCache(pfn);
+    const into = this.cacheBytes.subarray(base, base + PAGE_SIZE);
+    const fetched = this.pinned?.get(pfn);
+    if (fetched) into.set(fetched);
+    else if (this.physical.canReadSync) this.physical.readPageInto(pfn, into);
+    else throw new NeedPage(pfn);
+    this.tags[slot] = pfn;
+    return base;
   }
 
   /** A 32-bit entry of a classic x86 table. */
   private entry32(level: number, tablePa: bigint, index: number, va: bigint): bigint {
     const pa = Number(tablePa) + index * 4;
-    return BigInt(this.tableAt(level, pa, va).getUint32(pa % PAGE_SIZE, true));
+    const off = this.tableAt(level, pa, va) + (pa % PAGE_SIZE);
+    return BigInt(this.cacheView!.getUint32(off, true));
   }
 
   private notPresent(level: number, va: bigint, index: number, e: bigint): DumpError {
@@ -87,10 +105,10 @@ export class VirtualMemory {
     );
   }
 
-  /** Table page of a PA (Number), or the not-in-dump error for that level. */
-  private tableAt(level: number, pa: number, va: bigint): DataView {
+  /** Cache offset of the table page holding PA `pa`, or the not-in-dump error for that level. */
+  private tableAt(level: number, pa: number, va: bigint): number {
     const t = this.table(Math.floor(pa / PAGE_SIZE));
-    if (!t) {
+    if (t < 0) {
       throw new DumpError(
         'ADDRESS_NOT_IN_DUMP',
         `VA ${hex(va)}: the ${LEVEL_NAMES[this.mode][level]} table page at PA ${hex(pa - (pa % PAGE_SIZE))} is not in the dump`,
@@ -115,10 +133,10 @@ export class VirtualMemory {
       const shift = shifts[level]!;
       const index = Math.floor(vaNum / 2 ** shift) % (level === 0 && this.mode === 'pae' ? 4 : 512);
       const at = table + index * 8;
-      const t = this.tableAt(level, at, va);
-      const off = at % PAGE_SIZE;
-      const lo = t.getUint32(off, true);
-      const hi = t.getUint32(off + 4, true);
+      const off = this.tableAt(level, at, va) + (at % PAGE_SIZE);
+      const cv = this.cacheView!;
+      const lo = cv.getUint32(off, true);
+      const hi = cv.getUint32(off + 4, true);
       const frame = (hi & (arm ? 0x3ffff : 0xfffff)) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
       const large = arm ? (lo & 2) === 0 : (lo & 0x80) !== 0;
       const valid = (lo & 1) !== 0 && (!arm || !large || largeAt.includes(level));
@@ -174,19 +192,23 @@ export class VirtualMemory {
 
   /** Translates `va` to a physical address (the page itself need not be in the dump). */
   async translate(va: bigint): Promise<Translation> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      try {
-        return this.walk(va);
-      } catch (e) {
-        if (e instanceof NeedPage) {
-          const p = await this.physical.readPage(e.pfn);
-          this.remember(e.pfn, new DataView(p.buffer, p.byteOffset, PAGE_SIZE));
-          continue;
+    try {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        try {
+          return this.walk(va);
+        } catch (e) {
+          if (e instanceof NeedPage) {
+            this.pinned ??= new Map();
+            this.pinned.set(e.pfn, await this.physical.readPage(e.pfn));
+            continue;
+          }
+          throw this.explained(va, e);
         }
-        throw this.explained(va, e);
       }
+      throw new DumpError('IO', `VA ${hex(va)}: translation did not settle`);
+    } finally {
+      this.pinned = undefined;
     }
-    throw new DumpError('IO', `VA ${hex(va)}: translation did not settle`);
   }
 
   /**
