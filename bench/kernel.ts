@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../src/core/diagnostics.js';
 import { makeAmd64Context } from '../src/core/kernel/context.js';
 import { KernelDump } from '../src/core/kernel/kernel-dump.js';
-import { writeKernelDump, type PhysicalPages } from '../src/core/kernel/writer.js';
+import { writeKernelDump, type KernelDumpSpec, type PhysicalPages } from '../src/core/kernel/writer.js';
 import { FileSink } from '../src/node/file-sink.js';
 import { FileSource } from '../src/node/file-source.js';
 
@@ -77,22 +77,7 @@ async function writeDump(path: string): Promise<{ writeMs: number; commitMs: num
   const sink = FileSink.create(path, { overwrite: true });
   const t0 = performance.now();
   try {
-    await writeKernelDump(sink, {
-      machine: 'amd64',
-      dumpType: 5,
-      buildNumber: 19041,
-      directoryTableBase: BigInt(PML4) << 12n,
-      pfnDataBase: 0n,
-      psLoadedModuleList: 0n,
-      psActiveProcessHead: 0n,
-      kdDebuggerDataBlock: 0n,
-      numberProcessors: 1,
-      bugCheck: { code: 0xe2, parameters: [0n, 0n, 0n, 0n] },
-      context: makeAmd64Context({ rip: DIRECT, rsp: DIRECT + 0x1000n }),
-      systemTime: 0n,
-      systemUpTime: 0n,
-      pages,
-    });
+    await writeKernelDump(sink, benchSpec());
     const written = performance.now();
     sink.commit();
     return { writeMs: written - t0, commitMs: performance.now() - written };
@@ -100,6 +85,43 @@ async function writeDump(path: string): Promise<{ writeMs: number; commitMs: num
     sink.abort();
     throw e;
   }
+}
+
+function benchSpec(): KernelDumpSpec {
+  return {
+    machine: 'amd64',
+    dumpType: 5,
+    buildNumber: 19041,
+    directoryTableBase: BigInt(PML4) << 12n,
+    pfnDataBase: 0n,
+    psLoadedModuleList: 0n,
+    psActiveProcessHead: 0n,
+    kdDebuggerDataBlock: 0n,
+    numberProcessors: 1,
+    bugCheck: { code: 0xe2, parameters: [0n, 0n, 0n, 0n] },
+    context: makeAmd64Context({ rip: DIRECT, rsp: DIRECT + 0x1000n }),
+    systemTime: 0n,
+    systemUpTime: 0n,
+    pages,
+  };
+}
+
+/** The writer's own cost: pages not generated (readPages leaves the buffer), bytes counted not stored. */
+async function writerOverhead(): Promise<number> {
+  let bytes = 0;
+  const sink = {
+    position: 0,
+    write(b: Uint8Array): Promise<number> {
+      const at = this.position;
+      this.position += b.length;
+      bytes += b.length;
+      return Promise.resolve(at);
+    },
+    patch: (): Promise<void> => Promise.resolve(),
+  };
+  const t0 = performance.now();
+  await writeKernelDump(sink, { ...benchSpec(), pages: { ...pages, readPages: () => undefined } });
+  return bytes / 1e9 / ((performance.now() - t0) / 1000);
 }
 
 /** Child mode: open + index in a fresh process, report time and memory. */
@@ -128,9 +150,11 @@ function childBaseline(): void {
 
 function runChild(mode: string, path: string): Record<string, number> {
   const self = fileURLToPath(import.meta.url);
+  const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', self], { env: { ...process.env, KERNEL_BENCH_CHILD: mode, KERNEL_BENCH_FILE: path }, encoding: 'utf8' });
+  const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>), wallMs };
 }
 
 /** Runs the kdmp-parser checker on the file (parse only), returns wall ms and max RSS KiB. */
@@ -167,6 +191,8 @@ export async function run(): Promise<void> {
         `(page generation included), then commit (fsync + rename) ${fmt(commitMs, 0)} ms\n`,
     );
 
+    process.stdout.write(`writer alone (no page generation, no storage): ${fmt(await writerOverhead(), 2)} GB/s\n`);
+
     // open + index, fresh process (median of 3)
     const opens = [0, 1, 2].map(() => runChild('open', path));
     opens.sort((a, b) => a.ms! - b.ms!);
@@ -181,10 +207,11 @@ export async function run(): Promise<void> {
     const d = await KernelDump.open(src);
     const phys = d.requirePhysical();
     // sequential physical reads
+    const page0 = new Uint8Array(4096);
     let t0 = performance.now();
     let n = 0;
     for (const r of phys.runs()) {
-      for (let i = 0; i < r.count && n < 262144; i++, n++) phys.readPageSync(r.firstPfn + i);
+      for (let i = 0; i < r.count && n < 262144; i++, n++) phys.readPageInto(r.firstPfn + i, page0);
       if (n >= 262144) break;
     }
     const seqMs = performance.now() - t0;
@@ -194,17 +221,22 @@ export async function run(): Promise<void> {
     const total = pages.pageCount;
     const toPfn = (k: number): number => (k < 0xc0000 ? k : 0x100000 + (k - 0xc0000));
     const N = 200000;
+    const page = new Uint8Array(4096);
     t0 = performance.now();
     let check = 0n;
     for (let i = 0; i < N; i++) {
       const pfn = toPfn(rnd() % total);
-      const p = phys.readPageSync(pfn);
+      phys.readPageInto(pfn, page);
+      const p = page;
       if (i % 1000 === 0 && (pfn < PML4 || pfn >= PT0 + N_PD * 512)) check += new DataView(p.buffer, p.byteOffset).getBigUint64(0, true) === BigInt(pfn) ? 0n : 1n;
     }
     const rndMs = performance.now() - t0;
     if (check !== 0n) throw new Error('random read returned a wrong page');
     const rndGBs = (N * 4096) / 1e9 / (rndMs / 1000);
-    process.stdout.write(`physical reads: sequential ${fmt(seqGBs, 2)} GB/s (${n} pages), random ${fmt(rndGBs, 2)} GB/s (${N} pages, ${fmt((N / rndMs) * 1000 / 1e3, 0)}k pages/s) — page cache, readPageSync\n`);
+    t0 = performance.now();
+    for (let i = 0; i < N; i++) phys.readPageSync(toPfn(rnd() % total));
+    const allocGBs = (N * 4096) / 1e9 / ((performance.now() - t0) / 1000);
+    process.stdout.write(`physical reads: sequential ${fmt(seqGBs, 2)} GB/s (${n} pages), random ${fmt(rndGBs, 2)} GB/s (${N} pages, ${fmt((N / rndMs) * 1000 / 1e3, 0)}k pages/s) — page cache, readPageInto (one reused buffer); random with a new buffer per page (readPageSync) ${fmt(allocGBs, 2)} GB/s\n`);
 
     // virtual translations, random over the 4 GiB direct map
     const vm = d.virtual();
@@ -233,6 +265,7 @@ export async function run(): Promise<void> {
         process.stdout.write(
           `vs kdmp-parser (${bin}, whole process: parse, no reads): ${fmt(km.ms)} ms, peak RSS ${fmt(km.maxRssKiB / 1024)} MiB\n` +
             `  ratio open+index time dumpkit/kdmp-parser = ${fmt(open.ms! / km.ms, 2)} (dumpkit in-process time vs kdmp-parser whole-process time)\n` +
+            `  ratio whole process dumpkit/kdmp-parser = ${fmt(open.wallMs! / km.ms, 2)} (dumpkit ${fmt(open.wallMs!, 0)} ms incl. Node + tsx start-up; a process that only loads dumpkit: ${fmt(base.wallMs!, 0)} ms)\n` +
             `  ratio peak RSS dumpkit/kdmp-parser = ${fmt(open.maxRssKiB! / km.maxRssKiB, 2)} (dumpkit includes the Node runtime, ${fmt(base.maxRssKiB! / 1024)} MiB)\n`,
         );
       }

@@ -3,6 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { statSync } from 'node:fs';
+import { KernelDump } from '../src/core/kernel/kernel-dump.js';
+import { writeKernelDump } from '../src/core/kernel/writer.js';
+import { FileSink } from '../src/node/file-sink.js';
+import { FileSource } from '../src/node/file-source.js';
 import { runCli } from './helpers/cli.js';
 import * as F from './fixtures/kernel-fixture.js';
 
@@ -45,6 +50,7 @@ describe('dumpkit info / read on kernel dumps', () => {
     );
     assert.equal(s.modules[0].base, '0x' + F.KERN_BASE.toString(16));
     assert.match(s.limits[0], /^complete memory dump/);
+    assert.deepEqual(s.processes, [{ pid: 0x1234, name: 'notepad.exe', eprocess: '0x' + F.EPROCESS_VA.toString(16), directoryTableBase: '0x' + m.userDtb.toString(16) }]);
     assert.deepEqual(s.secondaryData, []);
   });
 
@@ -85,5 +91,34 @@ describe('dumpkit info / read on kernel dumps', () => {
     assert.match(zero.stdout, /^0000000000301000  00 00 00 00 00 00 00 00/);
     const bad = runCli(['read', files.type5, '--pa', '1', '--va', '2']);
     assert.equal(bad.status, 2);
+  });
+});
+
+describe('kernel writer through FileSink, reader through FileSource', () => {
+  it('streams a type 6 dump to a 0600 file and reads it back', async () => {
+    const path = join(dir, 'written6.dmp');
+    const pfns = F.presentPfns(m, 'kernel');
+    const sink = FileSink.create(path);
+    await writeKernelDump(sink, { ...F.specBase(), dumpType: 6, pages: { pageCount: pfns.length, pfns: () => pfns, readPage: (p, into) => into.set(m.pages.get(p)!) } });
+    sink.commit();
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const src = FileSource.open(path);
+    try {
+      const d = await KernelDump.open(src);
+      const into = new Uint8Array(4096);
+      for (const pfn of pfns) {
+        assert.deepEqual(await d.requirePhysical().readPage(pfn), m.pages.get(pfn));
+        d.requirePhysical().readPageInto(pfn, into);
+        assert.deepEqual(into, m.pages.get(pfn));
+      }
+      assert.throws(() => d.requirePhysical().readPageInto(F.ABSENT_PFN, into), { code: 'ADDRESS_NOT_IN_DUMP' });
+      assert.deepEqual(
+        (await d.modules()).map((x) => x.name),
+        ['ntoskrnl.exe', 'hal.dll', 'disk.sys'],
+      );
+    } finally {
+      await src.close();
+    }
+    assert.throws(() => FileSink.create(path), { code: 'REFUSED' });
   });
 });

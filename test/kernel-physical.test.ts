@@ -83,6 +83,22 @@ describe('kernel physical layer (fixture dumps)', () => {
     });
   }
 
+  it('runs() gives maximal PFN runs whose file offsets hold the pages', async () => {
+    for (const bytes of [F.buildType1(machine), F.buildBitmap(machine, { dumpType: 5, aligned: false })]) {
+      const d = await open(bytes);
+      const runs = [...d.requirePhysical().runs()];
+      const pfns = F.presentPfns(machine, 'full');
+      assert.equal(runs.reduce((s, r) => s + r.count, 0), pfns.length);
+      for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.firstPfn > runs[i - 1]!.firstPfn + runs[i - 1]!.count, 'runs are maximal and ascending');
+      for (const r of runs) {
+        for (let k = 0; k < r.count; k++) {
+          const off = r.fileOffset + k * 0x1000;
+          assert.deepEqual(bytes.subarray(off, off + 0x1000), machine.pages.get(r.firstPfn + k));
+        }
+      }
+    }
+  });
+
   it('reads across page boundaries and zero-fills missing pages on request', async () => {
     const d = await open(F.buildBitmap(machine, { dumpType: 6 }));
     const phys = d.requirePhysical();

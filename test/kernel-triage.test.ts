@@ -126,6 +126,14 @@ describe('small memory dumps (DumpType 4)', () => {
       { guid: '00000000-0000-0000-0000-000000000000', size: 0 },
     ]);
     assert.match(s.limits[0], /small memory dump/);
+    assert.deepEqual(s.triage, {
+      processName: 'notepad.exe',
+      pid: 0x1234,
+      tid: 0x5678,
+      stack: { base: '0x' + F.TRIAGE_STACK_TOP.toString(16), size: 0x1118 },
+      unloadedDrivers: F.UNLOADED.map((u) => ({ name: u.name.slice(0, 12), start: '0x' + u.start.toString(16), end: '0x' + u.end.toString(16) })),
+      dataBlocks: 2,
+    });
     const rd = runCli(['read', file, '--va', '0x' + F.KERN_BASE.toString(16)]);
     assert.equal(rd.status, 2);
     assert.match(rd.stderr, /LIMIT: VA 0xfffff80412600000 is not in this small memory dump/);

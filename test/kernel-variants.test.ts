@@ -4,6 +4,7 @@ import { MemorySource } from '../src/core/bytes/memory-source.js';
 import { parseContext } from '../src/core/kernel/context.js';
 import { KernelDump } from '../src/core/kernel/kernel-dump.js';
 import { bugCheckName } from '../src/core/kernel/bugcheck.js';
+import { summarizeKernelDump } from '../src/core/kernel/summary.js';
 import * as F from './fixtures/kernel-fixture.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -86,6 +87,40 @@ describe('32-bit, RDMP, legacy and ARM64 variants', () => {
     assert.equal(ctx.registers.Lr, 0xfffff80000001000n);
     assert.equal(ctx.sp, 0xffff800000002000n);
     assert.equal(ctx.pc, 0xfffff80000003000n);
+  });
+
+  it('reads an ARM64 PAGEDU64 dump: header, context, translation, modules', async () => {
+    const m = F.buildMachine();
+    // ARM64 descriptors: tables and pages are (PA | 0b11) as in the x64 fixture; blocks are (PA | 0b01)
+    m.w64(m.entryPa(F.KERNEL_DTB, F.LARGE_2M_VA, 2), F.LARGE_2M_PA | 0x401n);
+    m.w64(m.entryPa(F.KERNEL_DTB, F.HUGE_1G_VA, 3), F.HUGE_1G_PA | 0x401n);
+    const b = F.buildBitmap(m, { dumpType: 5 });
+    const v = new DataView(b.buffer);
+    v.setUint32(0x30, 0xaa64, true);
+    v.setBigUint64(0x10, F.KERNEL_DTB | 0x0001000000000001n, true); // TTBR: ASID 1, CnP
+    b.fill(0, 0x348, 0x348 + 0x390);
+    v.setUint32(0x348, 0x400007, true);
+    v.setBigUint64(0x348 + 0x100, 0xffff800000002000n, true); // Sp
+    v.setBigUint64(0x348 + 0x108, 0xfffff80000003000n, true); // Pc
+    const s = await summarizeKernelDump(new MemorySource(b));
+    assert.equal(s.machine, 'arm64');
+    assert.deepEqual(s.context, { pc: 0xfffff80000003000n, sp: 0xffff800000002000n });
+    assert.equal(s.physicalPages, F.presentPfns(m, 'full').length);
+    assert.deepEqual(
+      s.modules.map((x) => x.name),
+      ['ntoskrnl.exe', 'hal.dll', 'disk.sys'],
+    );
+    assert.ok(s.limits.some((l) => /ARM64: virtual addresses are translated as MemProcFS/.test(l)));
+    const d = await KernelDump.open(new MemorySource(b));
+    const vm = d.virtual();
+    assert.equal(text(await vm.read(F.KERN_BASE, 2)), 'MZ');
+    const t2 = await vm.translate(F.LARGE_2M_VA + 0x1ff123n);
+    assert.deepEqual([t2.pa, t2.pageSize], [F.LARGE_2M_PA + 0x1ff123n, 2 << 20]);
+    const t1 = await vm.translate(F.HUGE_1G_VA + 0x12345678n);
+    assert.deepEqual([t1.pa, t1.pageSize], [F.HUGE_1G_PA + 0x12345678n, 1 << 30]);
+    assert.equal(text(await vm.read(F.TRANSITION_VA, 15)), 'transition page');
+    await assert.rejects(vm.translate(F.NOT_PRESENT_VA), { code: 'ADDRESS_NOT_MAPPED' });
+    assert.equal(text(await d.virtual(m.userDtb).read(F.USER_VA, 24)), 'user page of notepad.exe');
   });
 
   it('names bug checks, _M variants and live-dump codes', () => {

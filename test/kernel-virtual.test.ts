@@ -91,6 +91,14 @@ describe('kernel virtual address translation (x64)', () => {
     assert.ok(limits.some((l) => /pages in the covered range .* are not in the dump; read on anyway with --ignore-missing-pages/.test(l)), limits.join('\n'));
   });
 
+  it('a kernel dump reads a user address when its page happens to be there', async () => {
+    const m2 = F.buildMachine();
+    m2.classes.set(F.USER_PFN, 'kernel'); // e.g. a live dump that also captured this page
+    const d = await KernelDump.open(new MemorySource(F.buildBitmap(m2, { dumpType: 6 })));
+    assert.equal(text(await d.virtual(m2.userDtb).read(F.USER_VA, 24)), 'user page of notepad.exe');
+    await assert.rejects(d.virtual(m2.userDtb).read(F.USER_VA + 0x1000n, 4), { code: 'LIMIT' });
+  });
+
   it('stops a looping module list with a diagnostic', async () => {
     const m2 = F.buildMachine();
     // make the third entry point back at the second

@@ -40,6 +40,20 @@ async function readBack(path: string): Promise<ReadBack> {
   return { dump, present: [...dump.physical!.pfns()], classes: blob.classes!, size: statSync(path).size, close: () => source.close() };
 }
 
+/** The lowest mapped user VA of a process (walks its PML4 user half in the dump). */
+async function firstUserMapping(d: KernelDump, dtb: bigint): Promise<bigint> {
+  const vm = d.virtual(dtb);
+  for (let va = 0x0000020000000000n; va < 0x0000030000000000n; va += 0x100000n) {
+    try {
+      await vm.read(va, 8);
+      return va;
+    } catch {
+      /* not mapped here */
+    }
+  }
+  throw new Error('no user mapping found');
+}
+
 async function writeMachine(m: Machine, name: string, opts: { dropSecondaryData?: boolean } = {}): Promise<string> {
   const path = join(dir, name);
   await writeFileSafely(path, true, (sink) => writeFromSource(fromMachine(m, name), variety('complete'), sink, opts));
@@ -111,6 +125,12 @@ for (const [profile, mib] of profiles) {
       // A kernel dump cannot switch to a process's address space: its page directory is user-class and absent.
       const vm = new VirtualReader((pfn) => k.dump.physical!.readPageSync(pfn), m.crashProcess.dtb);
       await assert.rejects(vm.read(0x0000020000000000n, 8), (e: unknown) => e instanceof DumpError && e.code === 'ADDRESS_NOT_IN_DUMP');
+      // The kernel reader says so with its limit message ("has invalid page directories" in WinDbg terms).
+      assert.throws(() => k.dump.virtual(m.crashProcess.dtb), (e: unknown) => e instanceof DumpError && e.code === 'LIMIT' && /only kernel address space/.test(e.message));
+      await assert.rejects(k.dump.readVirtual(0x0000020000000000n, 8), (e: unknown) => e instanceof DumpError && e.code === 'LIMIT' && /user address/.test(e.message));
+      // The complete dump reads the same user address through the process's tables.
+      const heapVa = await firstUserMapping(c.dump, m.crashProcess.dtb);
+      assert.equal((await c.dump.virtual(m.crashProcess.dtb).read(heapVa, 8)).length, 8);
       // …while kernel addresses still read.
       const kvm = new VirtualReader((pfn) => k.dump.physical!.readPageSync(pfn), k.dump.directoryTableBase);
       assert.equal(String.fromCharCode(...(await kvm.read(m.kernBase, 2))), 'MZ');
@@ -180,4 +200,23 @@ test('machine dumps of type 1 carry the RAM runs with their holes', async () => 
   } finally {
     await r.close();
   }
+});
+
+test('hostile page-class blobs inside a dump are clear errors with the byte range', async () => {
+  const m = new Machine({ ramBytes: 256 * 1024 * 1024, profile: 'workstation', seed: 12 });
+  const path = await writeMachine(m, 'hostile.dmp');
+  const fs = FileSource.open(path);
+  const d = await KernelDump.open(fs);
+  const rec = d.secondaryData!.records.find((r) => r.guid === '5D1A6B0E-2C3F-4E57-9A8B-6D756D706B74')!;
+  await fs.close();
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const patch = (off: number, bytes: number[]) => {
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Uint8Array.from(bytes), 0, bytes.length, off);
+    closeSync(fd);
+  };
+  patch(rec.offset + 0x0c, [0xff, 0xff, 0xff, 0x7f]); // PfnCount far past the cap
+  await assert.rejects(openVarietySource(path), (e: unknown) => e instanceof DumpError && e.code === 'COUNT_TOO_LARGE' && e.message.includes(`0x${(rec.offset + 0x0c).toString(16)}`));
+  patch(rec.offset, [0x58, 0x58, 0x58, 0x58]); // magic
+  await assert.rejects(openVarietySource(path), (e: unknown) => e instanceof DumpError && e.code === 'BAD_SIGNATURE');
 });

@@ -11,6 +11,8 @@ import { plan, type VarietyPlan } from '../src/core/varieties/plan.js';
 import { planSvg } from '../src/core/varieties/plan-svg.js';
 import { checkDerivable, inclusionTable, variety } from '../src/core/varieties/rules.js';
 import { pageDumpBytes, secondaryDataBytes } from '../src/core/varieties/sizes.js';
+import { Diagnostics } from '../src/core/diagnostics.js';
+import { fromMachine, planSource } from '../src/node/varieties/variety-source.js';
 
 const isErr = (code: string) => (e: unknown) => e instanceof DumpError && e.code === code;
 
@@ -88,13 +90,16 @@ const machines = {
   'hyperv-host': new Machine({ ramBytes: 2048 * 1024 * 1024, profile: 'hyperv-host', seed: 2 }),
 };
 function planOf(m: Machine): Record<string, VarietyPlan> {
-  const ps = plan({ ramBytes: m.ramPages * 4096, classes: m.classes, secondaryPayloads: () => [m.classes.length + 0x40 + 96], smallBytes: 400_000 });
+  const ps = plan({ ramBytes: m.ramPages * 4096, classes: m.classes, secondaryPayloads: () => [m.classes.length + 0x40 + 96] });
   return Object.fromEntries(ps.map((p) => [p.name, p]));
 }
 
 for (const [name, m] of Object.entries(machines)) {
-  test(`plan on a ${name}: complete > active > kernel > small, kernel-stacks under kernel, page files by rule`, () => {
+  test(`plan on a ${name}: complete > active > kernel > small (measured), kernel-stacks under kernel, page files by rule`, async () => {
     const p = planOf(m);
+    const measured = await planSource(fromMachine(m, name), { hypervisorPages: 'none', userPages: false }, new Diagnostics(), ['small']);
+    p.small = measured[0]!;
+    assert.ok(p.small.bytes > 64 * 1024 && p.small.bytes < 1024 * 1024, `small dump measured at ${p.small.bytes} bytes`);
     assert.ok(p.complete!.bytes > p.active!.bytes, 'complete > active');
     assert.ok(p.active!.bytes > p.kernel!.bytes, 'active > kernel');
     assert.ok(p.kernel!.bytes > p.small!.bytes, 'kernel > small');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,30 @@ async function waitForPause(target: RunningTarget, timeoutMs = 60_000): Promise<
   return false;
 }
 
+/** Children of every thread of `pid` (a clone made by any thread is listed under that thread). */
+function children(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+function stateOf(pid: number): string {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.charAt(s.lastIndexOf(')') + 2);
+  } catch {
+    return '?';
+  }
+}
+
 async function assertRunsAgain(target: RunningTarget): Promise<void> {
   const end = Date.now() + 5000;
   while (target.threadStates().some((s) => s === 't' || s === 'T') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
@@ -60,7 +84,8 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '1024']);
       try {
         const out = join(dir, `${signal}.dmp`);
-        const cap = startCapture([String(target.pid), '--type', 'full', '-o', out]);
+        // --snapshot copy: the target stays stopped while 1 GiB is copied, long enough to hit.
+        const cap = startCapture([String(target.pid), '--type', 'full', '--snapshot', 'copy', '-o', out]);
         assert.ok(await waitForPause(target), 'dumpkit stopped the target');
         cap.child.kill(signal);
         const res = await cap.exit;
@@ -81,13 +106,56 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
   test('target killed mid-capture: clear PROCESS_EXITED error, no dump under the final name', async () => {
     const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '1024']);
     const out = join(dir, 'exited.dmp');
-    const cap = startCapture([String(target.pid), '--type', 'full', '-o', out]);
+    const cap = startCapture([String(target.pid), '--type', 'full', '--snapshot', 'copy', '-o', out]);
     assert.ok(await waitForPause(target));
     await target.stop();
     const res = await cap.exit;
     assert.equal(res.code, 2, res.stderr);
     assert.match(res.stderr, /PROCESS_EXITED: process \d+ exited during the capture/);
     assert.ok(!existsSync(out));
+  });
+
+  test('snapshot: dumpkit SIGKILLed while writing from the copy-on-write child: the child dies with it, the target runs on', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '1024']);
+    try {
+      const before = new Set(children(target.pid));
+      const out = join(dir, 'snapkill.dmp');
+      const cap = startCapture([String(target.pid), '--type', 'full', '--json', '-o', out]);
+      // Wait for the snapshot child (a new child of the target), then kill dumpkit.
+      const end = Date.now() + 60_000;
+      let child: number | undefined;
+      while (!child && Date.now() < end) {
+        child = children(target.pid).find((c) => !before.has(c) && stateOf(c) === 't');
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(child, 'a stopped snapshot child appeared');
+      cap.child.kill('SIGKILL');
+      await cap.exit;
+      await assertRunsAgain(target);
+      const gone = Date.now() + 5000;
+      while (!['Z', 'X', '?'].includes(stateOf(child)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(['Z', 'X', '?'].includes(stateOf(child)), `snapshot child ${child} is ${stateOf(child)}, not dead`);
+      assert.ok(!existsSync(out));
+    } finally {
+      await target.stop();
+    }
+  });
+
+  test('snapshot: the target is stopped only briefly and its snapshot child is gone afterwards', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '256']);
+    try {
+      const out = join(dir, 'snap.dmp');
+      await target.command('gap');
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      const rep = JSON.parse(r.stdout) as { method: string; pauseMs: number; memoryBytes: number };
+      assert.equal(rep.method, 'snapshot');
+      assert.ok(rep.memoryBytes > 256 * 1024 * 1024);
+      assert.ok(children(target.pid).every((c) => ['Z', 'X', '?'].includes(stateOf(c))), 'no live snapshot child left');
+      await assertRunsAgain(target);
+    } finally {
+      await target.stop();
+    }
   });
 
   test('no such process / no such name: one-line errors, exit 2', () => {
@@ -104,12 +172,13 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     try {
       const out = join(dir, 'pressure.dmp');
       const env = { DUMPKIT_MEM_AVAILABLE: String(32 * 1024 * 1024) };
-      const r = runCli(['capture', String(target.pid), '-o', out], { env });
+      // --snapshot copy: memory pressure concerns copying (a snapshot needs no copy).
+      const r = runCli(['capture', String(target.pid), '--snapshot', 'copy', '-o', out], { env });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /MEMORY_PRESSURE: copying \d+ MiB of the target would not fit/);
       assert.ok(!existsSync(out));
       await assertRunsAgain(target);
-      const w = runCli(['capture', String(target.pid), '-o', out, '--no-abort-on-memory-pressure', '--json'], { env });
+      const w = runCli(['capture', String(target.pid), '--snapshot', 'copy', '-o', out, '--no-abort-on-memory-pressure', '--json'], { env });
       assert.equal(w.status, 0, w.stderr);
       const rep = JSON.parse(w.stdout) as { writtenWhilePaused: boolean; memoryBytes: number };
       assert.equal(rep.writtenWhilePaused, true);

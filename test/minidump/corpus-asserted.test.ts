@@ -24,7 +24,7 @@ interface SummaryFacts {
   threadCount?: number;
   threadIds?: number[];
   moduleCount?: number;
-  exception?: { threadId?: number; code?: string; name?: string; reason?: string; address?: string };
+  exception?: { threadId?: number; code?: string; name?: string; reason?: string; address?: string; pc?: bigint; sp?: bigint };
   pid?: number;
 }
 
@@ -52,7 +52,8 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     cpuInfo: 'GenuineIntel family 6 model 13 stepping 8',
     threadIds: [0xbf4, 0x11c0],
     moduleCount: 13,
-    exception: { threadId: 0xbf4, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: '0x45' },
+    // rust-minidump: exception context eip 0x40429e, esp 0x12fe84
+    exception: { threadId: 0xbf4, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: '0x45', pc: 0x40429en, sp: 0x12fe84n },
     pid: 3932,
   },
   {
@@ -85,7 +86,7 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     cpuInfo: 'family 6 model 70 stepping 1',
     cpuCount: 4,
     threadIds: [133],
-    exception: { name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000000', address: '0x0' },
+    exception: { name: 'SIGSEGV', reason: 'SIGSEGV /0x00000000', address: '0x0' },
   },
   {
     file: 'symbolic/crash_macos.dmp',
@@ -117,14 +118,17 @@ const SUMMARY_FACTS: SummaryFacts[] = [
     osVersion: '4.9.60-linuxkit-aufs',
     cpuInfo: 'family 6 model 70 stepping 1',
     cpuCount: 4,
-    exception: { name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000000', address: '0x45' },
+    exception: { name: 'SIGSEGV', reason: 'SIGSEGV /0x00000000', address: '0x45' },
   },
   { file: 'rust-minidump/linux-mini.dmp', os: 'linux', osVersion: '4.9.60-linuxkit-aufs' },
   { file: 'rust-minidump/invalid-parameter.dmp', exception: { code: '0xc000000d', name: 'STATUS_INVALID_PARAMETER' } },
-  { file: 'lldb/fizzbuzz_no_heap.dmp', arch: 'x86', os: 'windows', threadCount: 1, moduleCount: 6, pid: 4440, exception: { code: '0xc0000005' } },
-  { file: 'lldb/linux-x86_64.dmp', threadCount: 1, moduleCount: 10, exception: { name: 'SIGSEGV' } },
-  { file: 'lldb/linux-x86_64_not_crashed.dmp', threadCount: 1, moduleCount: 10, exception: { code: '0xffffffff', name: 'DUMP_REQUESTED' } },
-  { file: 'lldb/unittests-linux-x86_64.dmp', threadIds: [16001], moduleCount: 8, exception: { code: '0xb', name: 'SIGSEGV' } },
+  // LLDB TestMiniDump: frame 0 pc 0x00164d14
+  { file: 'lldb/fizzbuzz_no_heap.dmp', arch: 'x86', os: 'windows', threadCount: 1, moduleCount: 6, pid: 4440, exception: { code: '0xc0000005', pc: 0x164d14n } },
+  // LLDB sigsegv.test: "Exception 0xc0000005 encountered at address 0x7ff7a13110d9", frame #0 0x00007ff7a13110d9
+  { file: 'lldb/sigsegv.dmp', arch: 'amd64', os: 'windows', exception: { code: '0xc0000005', pc: 0x7ff7a13110d9n } },
+  { file: 'lldb/linux-x86_64.dmp', threadCount: 1, moduleCount: 10, pid: 29917, exception: { name: 'SIGSEGV' } },
+  { file: 'lldb/linux-x86_64_not_crashed.dmp', threadCount: 1, moduleCount: 10, pid: 29939, exception: { code: '0xffffffff', name: 'DUMP_REQUESTED' } },
+  { file: 'lldb/unittests-linux-x86_64.dmp', threadIds: [16001], moduleCount: 8, pid: 16001, exception: { code: '0xb', name: 'SIGSEGV' } },
   { file: 'lldb/thread-list-padded.dmp', threadIds: [0x11223344, 0x55667788] },
   { file: 'lldb/thread-list-not-padded.dmp', threadIds: [0x11223344, 0x55667788] },
   { file: 'lldb/arm-linux.dmp', arch: 'arm', os: 'linux', threadCount: 1 },
@@ -154,6 +158,8 @@ describe('corpus: summary facts asserted by the source projects', () => {
         if (e.name !== undefined) assert.equal(s.exception.name, e.name);
         if (e.reason !== undefined) assert.equal(s.exception.reason, e.reason);
         if (e.address !== undefined) assert.equal('0x' + s.exception.address.toString(16), e.address);
+        if (e.pc !== undefined) assert.equal(s.exception.pc, e.pc);
+        if (e.sp !== undefined) assert.equal(s.exception.sp, e.sp);
       }
     });
   }
@@ -593,6 +599,26 @@ describe('corpus: every stream of every file is readable or refused with a DumpE
     withCorpusDump('breakpad/linux_executable_stack.dmp', async (md) => {
       await assert.rejects(md.linuxDsoDebug(), (e: unknown) => e instanceof DumpError && e.code === 'COUNT_TOO_LARGE');
       assert.equal((await md.threads()).length, 1);
+    }),
+  );
+});
+
+describe('corpus: MiscInfo 4/5 agree with the manifest', () => {
+  test('sentry-native: MISC_INFO_5 build string of Windows build 22621; XSTATE context size = the 1663-byte thread contexts', opts, () =>
+    withCorpusDump('sentry-native/minidump.dmp', async (md) => {
+      const m = await md.miscInfo();
+      assert.equal(m?.version, 5);
+      assert.match(m?.buildString ?? '', /^22621\./);
+      assert.equal(m?.xstate?.contextSize, 1663);
+      for (const t of await md.threads()) assert.equal(t.threadContext.dataSize, 1663);
+    }),
+  );
+  test('node-minidump/mac.dmp: MISC_INFO_4 build string names macOS 10.11.6 (15G1004)', opts, () =>
+    withCorpusDump('node-minidump/mac.dmp', async (md) => {
+      const m = await md.miscInfo();
+      assert.equal(m?.version, 4);
+      assert.match(m?.buildString ?? '', /10\.11\.6 \(15G1004\)/);
+      assert.equal((await md.systemInfo())?.csdVersion, '15G1004');
     }),
   );
 });

@@ -107,7 +107,7 @@ describe('synthetic Windows AMD64 dump: every Microsoft stream', () => {
     assert.equal(s.modules[1]?.debugId, '3C2A1B002');
     assert.equal(s.modules[1]?.codeId, '3C2A1B003000');
     assert.deepEqual(s.threads[0], { id: 100, pc: 0x140001000n, sp: 0x7ff010n, stack: { base: stackStart, size: 64 }, name: 'main thread' });
-    assert.deepEqual(s.exception, { threadId: 100, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: 0xdeadbeefn });
+    assert.deepEqual(s.exception, { threadId: 100, code: '0xc0000005', name: 'EXCEPTION_ACCESS_VIOLATION_WRITE', reason: 'EXCEPTION_ACCESS_VIOLATION_WRITE', address: 0xdeadbeefn, pc: 0x140001000n, sp: 0x7ff010n });
     assert.deepEqual(s.process, { pid: 4242, createTime: 1599999000 });
   });
 
@@ -212,7 +212,7 @@ describe('synthetic Linux ARM64 dump: Breakpad Linux streams, ELF build ids, ARM
       });
       assert.equal(s.modules[1]?.codeId, '0102030405060708');
       assert.equal(s.modules[1]?.debugId, '040302010605080700000000000000000');
-      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV / 0x00000001', address: 0x10n });
+      assert.deepEqual(s.exception, { threadId: 31337, code: '0xb', name: 'SIGSEGV', reason: 'SIGSEGV /0x00000001', address: 0x10n, pc: 0x400200n, sp: 0x7fffe000n });
       assert.deepEqual(await md.linuxCmdLine(), ['/usr/bin/crasher', '--flag']);
       assert.deepEqual(await md.linuxEnviron(), ['A=1', 'B=2']);
       assert.deepEqual(await md.linuxAuxv(), [
@@ -444,4 +444,21 @@ describe('synthetic: overlapping and nested memory ranges', () => {
     assert.equal((await md.rangeAt(0x10f00n))?.size, 0x1000);
     assert.equal(await md.rangeAt(0x11000n), undefined);
   });
+});
+
+test('readMemory: a huge request past the captured bytes fails before allocating', async () => {
+  const b = new MinidumpBuilder({ capacity: 1 });
+  const l = b.loc(new Uint8Array(16));
+  b.stream(5, le().u32(1).u64(0x1000n).u32(l.size).u32(l.rva).toBytes());
+  const md = await open(b.build());
+  await assert.rejects(md.readMemory(0x1000n, 2 ** 40), isDumpError('ADDRESS_NOT_IN_DUMP'));
+  await assert.rejects(md.readMemory(0x1000n, -1), isDumpError('INVALID_ARGUMENT'));
+});
+
+test('LinuxMaps: an unparsable line is skipped with a diagnostic, the rest is kept', async () => {
+  const b = new MinidumpBuilder({ capacity: 1 });
+  b.stream(0x47670009, new TextEncoder().encode('garbage line\n00400000-00401000 r-xp 00000000 08:01 42 /bin/x\n'));
+  const md = await open(b.build());
+  assert.deepEqual((await md.linuxMaps())?.map((m) => m.path), ['/bin/x']);
+  assert.match(md.diagnostics.list().join('\n'), /LinuxMaps: unparsable line "garbage line"/);
 });

@@ -346,8 +346,12 @@ export function parseHeader32(v: StructView): KernelDumpHeader {
   };
 }
 
-/** The header's DirectoryTableBase without PCID/flag bits (a PAE PDPT is only 32-byte aligned). */
+/**
+ * The header's DirectoryTableBase without PCID/flag bits (a PAE PDPT is only 32-byte aligned; an
+ * ARM64 TTBR carries the ASID in bits 48..63 and CnP in bit 0).
+ */
 export function dtbOf(header: KernelDumpHeader): bigint {
+  if (header.machineImageType === IMAGE_FILE_MACHINE_ARM64) return header.directoryTableBase & 0x0000fffffffff000n;
   return header.directoryTableBase & (header.paeEnabled ? ~0x1fn : ~0xfffn);
 }
 

@@ -98,7 +98,7 @@ export class KernelDump {
   get pagingMode(): PagingMode {
     if (this.machine === 'amd64') return 'x64';
     if (this.machine === 'x86') return this.header.paeEnabled ? 'pae' : 'x86';
-    throw new DumpError('UNSUPPORTED', 'virtual address translation for ARM64 dumps is not implemented');
+    return 'arm64';
   }
 
   isUserAddress(va: bigint): boolean {
@@ -155,14 +155,14 @@ export class KernelDump {
   async modules(): Promise<KernelModule[]> {
     if (this.triage) return this.triage.drivers.map((d) => ({ base: d.base, size: d.size, name: d.name }));
     const head = this.header.psLoadedModuleList;
-    if (!this.physical || head === undefined || this.machine !== 'amd64') return [];
+    if (!this.physical || head === undefined || this.machine === 'x86') return [];
     return readLoadedModules(this.virtual(), head, this.diagnostics);
   }
 
   /** Processes from PsActiveProcessHead (x64 19041 layout). */
   async processes(): Promise<KernelProcess[]> {
     const head = this.header.psActiveProcessHead;
-    if (!this.physical || head === undefined || this.machine !== 'amd64') return [];
+    if (!this.physical || head === undefined || this.machine === 'x86') return [];
     return readProcesses(this.virtual(), head, this.diagnostics);
   }
 

@@ -30,7 +30,10 @@ export function describeLimits(d: KernelDump): string[] {
         'and switching to a user process\'s address space fails for user addresses',
     );
   } else {
-    out.push(`complete memory dump (${d.dumpTypeName}): kernel and user address spaces can be read where their pages are present`);
+    out.push(
+      `complete memory dump (${d.dumpTypeName}): kernel and user address spaces can be read where their pages are present ` +
+        '(a process\'s space through its DirectoryTableBase: dumpkit read --va ADDR --dtb DTB)',
+    );
   }
   if (d.physical) {
     const idx = d.physical.index;
@@ -52,7 +55,9 @@ export function describeLimits(d: KernelDump): string[] {
   }
   if ((attrs & 0x4) !== 0) out.push('the dump file was too small when written (InsufficientDumpfileSize): pages may be missing');
   if ((attrs & 0x100) !== 0 && (attrs & 0x200) === 0) out.push('the page data is encrypted (EncryptedDumpData): memory contents cannot be read');
-  if (d.machine === 'arm64') out.push('ARM64: virtual address translation is not implemented; physical reads and the header work');
+  if (d.machine === 'arm64') {
+    out.push('ARM64: virtual addresses are translated as MemProcFS reads Windows ARM64 tables (one source, not verified on real ARM64 dumps here)');
+  }
   return out;
 }
 

@@ -216,6 +216,9 @@ function runLayout(source: ByteSource, header: KernelDumpHeader, diag: Diagnosti
     runs.push({ firstPfn: r.basePage, count: r.pageCount, fileOffset });
     fileOffset += r.pageCount * PAGE_SIZE;
     total += r.pageCount;
+    if (total > LIMITS.maxPhysicalPages) {
+      throw new DumpError('COUNT_TOO_LARGE', `physical memory runs add up to more than ${hex(LIMITS.maxPhysicalPages)} pages`, { offset: off, length: 16 });
+    }
   }
   if (BigInt(total) !== pmb.numberOfPages) diag.add(`PhysicalMemoryBlock.NumberOfPages is ${pmb.numberOfPages} but the runs add up to ${total}`);
   checkPagesInFile(source, header.headerSize, total, 'physical memory runs', diag);
@@ -314,6 +317,7 @@ async function rdmpLayout(source: ByteSource, header: KernelDumpHeader, diag: Di
     runs.push({ firstPfn: pfn, count, fileOffset });
     fileOffset += count * PAGE_SIZE;
     total += count;
+    if (total > LIMITS.maxPhysicalPages) throw new DumpError('COUNT_TOO_LARGE', `RDMP ranges add up to more than ${hex(LIMITS.maxPhysicalPages)} pages`, { offset: at + 0x30 + i * 16, length: 16 });
     if (total >= totalPages) break;
   }
   diag.add(`DumpType ${header.dumpType} (RDMP) layout comes from kdmp-parser only and is not verified on real files here`);
@@ -360,6 +364,13 @@ export class PhysicalMemory {
     const off = this.fileOffsetOf(pfn);
     if (!this.source.readSync) throw new DumpError('UNSUPPORTED', `${this.source.name} has no synchronous reads`);
     return this.source.readSync(off, PAGE_SIZE);
+  }
+
+  /** Fills `into` (4096 bytes) with a page without allocating, when the source allows it. */
+  readPageInto(pfn: number, into: Uint8Array): void {
+    const off = this.fileOffsetOf(pfn);
+    if (this.source.readSyncInto) this.source.readSyncInto(off, into.subarray(0, PAGE_SIZE));
+    else into.set(this.readPageSync(pfn));
   }
 
   get canReadSync(): boolean {

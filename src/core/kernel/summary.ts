@@ -5,6 +5,7 @@ import { hex } from '../hex.js';
 import { bugCheckName } from './bugcheck.js';
 import { DUMP_FILE_ATTRIBUTE_NAMES, PAGE_SIZE } from './header.js';
 import { KernelDump } from './kernel-dump.js';
+import type { CrashingThread } from './triage.js';
 
 export interface KernelSummary {
   format: 'kernel';
@@ -25,6 +26,17 @@ export interface KernelSummary {
   physicalPages: number;
   physicalBytes: number;
   modules: { base: bigint; size: number; name: string }[];
+  /** From PsActiveProcessHead: each process's table base is what `dumpkit read --dtb` takes. */
+  processes: { pid: number; name: string; eprocess: bigint; directoryTableBase: bigint }[];
+  /** Small dumps: the crashing thread, its stack, unloaded drivers. */
+  triage?: {
+    processName?: string;
+    pid?: number;
+    tid?: number;
+    stack: { base: bigint; size: number };
+    unloadedDrivers: { name: string; start: bigint; end: bigint }[];
+    dataBlocks: number;
+  };
   limits: string[];
   secondaryData: { guid: string; size: number }[];
   diagnostics: string[];
@@ -46,6 +58,7 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
     return undefined;
   };
   const modules = await d.modules().catch((e) => note('modules', e) ?? []);
+  const processes = d.triage ? [] : await d.processes().catch((e) => note('processes', e) ?? []);
   const kdbg = await d.debuggerData().catch((e) => note('debugger data block', e));
   let context: KernelSummary['context'];
   try {
@@ -53,6 +66,19 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
     context = { pc: c.pc, sp: c.sp };
   } catch (e) {
     note('context', e);
+  }
+  let triage: KernelSummary['triage'];
+  if (d.triage) {
+    const t = d.triage;
+    const ct: CrashingThread = await t.crashingThread().catch((e): CrashingThread => note('crashing thread', e) ?? {});
+    triage = {
+      processName: ct.processName,
+      pid: ct.pid === undefined ? undefined : Number(ct.pid & 0xffffffffn),
+      tid: ct.tid === undefined ? undefined : Number(ct.tid & 0xffffffffn),
+      stack: { base: t.header.topOfStack, size: t.header.sizeOfCallStack },
+      unloadedDrivers: t.unloadedDrivers,
+      dataBlocks: t.regions.filter((r) => r.what === 'data block').length,
+    };
   }
   const attrs = h.attributes ?? 0;
   const pages = d.physical?.presentPages ?? 0;
@@ -75,6 +101,8 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
     physicalPages: pages,
     physicalBytes: pages * PAGE_SIZE,
     modules: modules.map((m) => ({ base: m.base, size: m.size, name: m.name })),
+    processes: processes.map((p) => ({ pid: Number(p.pid & 0xffffffffn), name: p.name, eprocess: p.eprocess, directoryTableBase: p.directoryTableBase })),
+    triage,
     limits: d.limits(),
     secondaryData: (d.secondaryData?.records ?? []).map((r) => ({ guid: r.guid, size: r.size })),
     diagnostics: diag.list(),
@@ -95,6 +123,16 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
   lines.push(`Modules (${s.modules.length}):`);
   for (const m of s.modules.slice(0, 50)) lines.push(`  ${hex(m.base)} ${hex(m.size).padStart(10)}  ${m.name}`);
   if (s.modules.length > 50) lines.push(`  … ${s.modules.length - 50} more (use --json)`);
+  if (s.triage) {
+    const t = s.triage;
+    lines.push(`Crashing thread: ${t.processName ?? '?'} (pid ${t.pid ?? '?'}, tid ${t.tid ?? '?'}), stack ${hex(t.stack.base)} + ${hex(t.stack.size)}`);
+    if (t.unloadedDrivers.length) lines.push(`Unloaded drivers: ${t.unloadedDrivers.map((u) => u.name).join(', ')}`);
+  }
+  if (s.processes.length) {
+    lines.push(`Processes (${s.processes.length}):`);
+    for (const p of s.processes.slice(0, 50)) lines.push(`  ${String(p.pid).padStart(6)}  ${p.name.padEnd(15)}  EPROCESS ${hex(p.eprocess)}  DirectoryTableBase ${hex(p.directoryTableBase)}`);
+    if (s.processes.length > 50) lines.push(`  … ${s.processes.length - 50} more (use --json)`);
+  }
   if (s.secondaryData.length) lines.push(`Secondary data: ${s.secondaryData.length} records`);
   lines.push('Limits:');
   for (const l of s.limits) lines.push(`  - ${l}`);

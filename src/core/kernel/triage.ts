@@ -10,6 +10,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { LIMITS, readPieces } from './limits.js';
+import { EPROCESS, ETHREAD } from './offsets.js';
 
 export const TRIAGE_DUMP64 = {
   size: 0x80,
@@ -183,6 +184,12 @@ function inFile(source: ByteSource, off: number, len: number, what: string, at: 
   }
 }
 
+export interface CrashingThread {
+  processName?: string;
+  pid?: bigint;
+  tid?: bigint;
+}
+
 export class TriageDump {
   private constructor(
     private readonly source: ByteSource,
@@ -324,6 +331,22 @@ export class TriageDump {
     const off = which === 'prcb' ? this.header.prcbOffset : which === 'process' ? this.header.processOffset : this.header.threadOffset;
     if (!off) throw new DumpError('MISSING_STREAM', `this small memory dump has no ${which} copy`);
     return this.source.read(off, Math.min(length, this.source.size - off));
+  }
+
+  /** Crashing process and thread facts from the raw copies (x64 19041 offsets). */
+  async crashingThread(): Promise<CrashingThread> {
+    const out: CrashingThread = {};
+    if (!this.is64) return out;
+    if (this.header.processOffset && this.header.processOffset + EPROCESS.size <= this.source.size) {
+      const p = new StructView(await this.rawCopy('process', EPROCESS.size), this.header.processOffset, 'EPROCESS copy');
+      out.processName = p.ascii(EPROCESS.ImageFileName, EPROCESS.ImageFileNameLength);
+      out.pid = p.u64(EPROCESS.UniqueProcessId);
+    }
+    if (this.header.threadOffset && this.header.threadOffset + ETHREAD.size <= this.source.size) {
+      const t = new StructView(await this.rawCopy('thread', ETHREAD.size), this.header.threadOffset, 'ETHREAD copy');
+      out.tid = t.u64(ETHREAD.CidUniqueThread);
+    }
+    return out;
   }
 
   /** The crashing thread's stack bytes. */

@@ -13,7 +13,7 @@ import { PAGE_SIZE } from './header.js';
 import { readPieces } from './limits.js';
 import type { PhysicalMemory } from './physical.js';
 
-export type PagingMode = 'x64' | 'pae' | 'x86';
+export type PagingMode = 'x64' | 'pae' | 'x86' | 'arm64';
 
 export interface Translation {
   pa: bigint;
@@ -23,11 +23,11 @@ export interface Translation {
   transition: boolean;
 }
 
-const PFN_MASK = 0x000ffffffffff000n;
 const LEVEL_NAMES: Record<PagingMode, string[]> = {
   x64: ['PML4E', 'PDPTE', 'PDE', 'PTE'],
   pae: ['PDPTE', 'PDE', 'PTE'],
   x86: ['PDE', 'PTE'],
+  arm64: ['level 0 descriptor', 'level 1 descriptor', 'level 2 descriptor', 'level 3 descriptor'],
 };
 
 /** Thrown inside the sync walk when a table page must be fetched asynchronously first. */
@@ -36,6 +36,8 @@ class NeedPage {
 }
 
 const CACHE_PAGES = 1024;
+const X64_SHIFTS = [39, 30, 21, 12] as const;
+const PAE_SHIFTS = [30, 21, 12] as const;
 
 export interface VirtualOptions {
   /** Wraps a translation/read failure into a clearer one (e.g. the dump kind's limit). */
@@ -52,7 +54,8 @@ export class VirtualMemory {
     readonly mode: PagingMode = 'x64',
     private readonly options: VirtualOptions = {},
   ) {
-    this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : tableBase & ~0xfffn;
+    // ARM64: a TTBR value (ASID in bits 48..63, CnP in bit 0); x64: CR3 with PCID bits.
+    this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : mode === 'arm64' ? tableBase & 0x0000fffffffff000n : tableBase & ~0xfffn;
   }
 
   /** A table page from the cache, loading it synchronously if the source can; null if absent from the dump. */
@@ -71,18 +74,10 @@ export class VirtualMemory {
     return v;
   }
 
-  private entry(level: number, tablePa: bigint, index: number, va: bigint, wide: boolean): bigint {
-    const pa = tablePa + BigInt(index * (wide ? 8 : 4));
-    const pfn = Number(pa >> 12n);
-    const t = this.table(pfn);
-    if (!t) {
-      throw new DumpError(
-        'ADDRESS_NOT_IN_DUMP',
-        `VA ${hex(va)}: the ${LEVEL_NAMES[this.mode][level]} table page at PA ${hex(pa & ~0xfffn)} is not in the dump`,
-      );
-    }
-    const off = Number(pa & 0xfffn);
-    return wide ? t.getBigUint64(off, true) : BigInt(t.getUint32(off, true));
+  /** A 32-bit entry of a classic x86 table. */
+  private entry32(level: number, tablePa: bigint, index: number, va: bigint): bigint {
+    const pa = Number(tablePa) + index * 4;
+    return BigInt(this.tableAt(level, pa, va).getUint32(pa % PAGE_SIZE, true));
   }
 
   private notPresent(level: number, va: bigint, index: number, e: bigint): DumpError {
@@ -92,45 +87,70 @@ export class VirtualMemory {
     );
   }
 
+  /** Table page of a PA (Number), or the not-in-dump error for that level. */
+  private tableAt(level: number, pa: number, va: bigint): DataView {
+    const t = this.table(Math.floor(pa / PAGE_SIZE));
+    if (!t) {
+      throw new DumpError(
+        'ADDRESS_NOT_IN_DUMP',
+        `VA ${hex(va)}: the ${LEVEL_NAMES[this.mode][level]} table page at PA ${hex(pa - (pa % PAGE_SIZE))} is not in the dump`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * x64, PAE and ARM64 (4 KiB granule, 48-bit VA) walks with 64-bit entries. Arithmetic is done in
+   * Numbers (addresses < 2^53), BigInt only at the edges: translation is the hot path of every
+   * virtual read. ARM64 descriptors (as MemProcFS reads Windows' tables): bit 0 valid, bit 1
+   * table/page (clear = block at levels 1 and 2), output address bits 12..49, one table for the
+   * whole address space; a transition PTE is (pte & 0xC01) == 0x800 at the last level, as on x64.
+   */
+  private walkWide(va: bigint, shifts: readonly number[], largeAt: readonly number[]): Translation {
+    const arm = this.mode === 'arm64';
+    const vaNum = Number(va & 0xffffffffffffn);
+    let table = Number(this.tableBase);
+    const last = shifts.length - 1;
+    for (let level = 0; level <= last; level++) {
+      const shift = shifts[level]!;
+      const index = Math.floor(vaNum / 2 ** shift) % (level === 0 && this.mode === 'pae' ? 4 : 512);
+      const at = table + index * 8;
+      const t = this.tableAt(level, at, va);
+      const off = at % PAGE_SIZE;
+      const lo = t.getUint32(off, true);
+      const hi = t.getUint32(off + 4, true);
+      const frame = (hi & (arm ? 0x3ffff : 0xfffff)) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
+      const large = arm ? (lo & 2) === 0 : (lo & 0x80) !== 0;
+      const valid = (lo & 1) !== 0 && (!arm || !large || largeAt.includes(level));
+      if (!valid) {
+        if (level === last && (lo & 0xc01) === 0x800) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: true };
+        throw this.notPresent(level, va, index, (BigInt(hi) << 32n) | BigInt(lo));
+      }
+      if (level === last) return { pa: BigInt(frame + (vaNum % PAGE_SIZE)), pageSize: PAGE_SIZE, transition: false };
+      if (large && largeAt.includes(level)) {
+        const size = 2 ** shift;
+        return { pa: BigInt(frame - (frame % size) + (vaNum % size)), pageSize: size, transition: false };
+      }
+      table = frame;
+    }
+    throw new DumpError('INVALID_ARGUMENT', 'no paging levels');
+  }
+
   /** Synchronous translation (table pages must be readable synchronously or cached). */
   private walk(va: bigint): Translation {
     if (this.mode === 'x64') {
       const canonical = va < 0x0000800000000000n || (va >= 0xffff800000000000n && va <= 0xffffffffffffffffn);
       if (!canonical) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a canonical x64 address`);
-      const idx = [Number((va >> 39n) & 0x1ffn), Number((va >> 30n) & 0x1ffn), Number((va >> 21n) & 0x1ffn), Number((va >> 12n) & 0x1ffn)];
-      let table = this.tableBase;
-      for (let level = 0; level < 4; level++) {
-        const e = this.entry(level, table, idx[level]!, va, true);
-        if ((e & 1n) === 0n) {
-          if (level === 3 && (e & 0x800n) !== 0n && (e & 0x400n) === 0n) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
-          throw this.notPresent(level, va, idx[level]!, e);
-        }
-        if (level === 1 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffc0000000n) | (va & 0x3fffffffn), pageSize: 1 << 30, transition: false };
-        if (level === 2 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffffe00000n) | (va & 0x1fffffn), pageSize: 1 << 21, transition: false };
-        if (level === 3) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: false };
-        table = e & PFN_MASK;
-      }
+      return this.walkWide(va, X64_SHIFTS, [1, 2]);
     }
-    if (va > 0xffffffffn) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a 32-bit address`);
-    if (this.mode === 'pae') {
-      const idx = [Number((va >> 30n) & 3n), Number((va >> 21n) & 0x1ffn), Number((va >> 12n) & 0x1ffn)];
-      let table = this.tableBase;
-      for (let level = 0; level < 3; level++) {
-        const e = this.entry(level, table, idx[level]!, va, true);
-        if ((e & 1n) === 0n) {
-          if (level === 2 && (e & 0x800n) !== 0n && (e & 0x400n) === 0n) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
-          throw this.notPresent(level, va, idx[level]!, e);
-        }
-        if (level === 1 && (e & 0x80n) !== 0n) return { pa: (e & 0x000fffffffe00000n) | (va & 0x1fffffn), pageSize: 1 << 21, transition: false };
-        if (level === 2) return { pa: (e & PFN_MASK) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: false };
-        table = e & PFN_MASK;
-      }
-    }
+    if (this.mode === 'arm64') return this.walkWide(va, X64_SHIFTS, [1, 2]);
+    if (va > 0xffffffffn || va < 0n) throw new DumpError('INVALID_ARGUMENT', `VA ${hex(va)} is not a 32-bit address`);
+    if (this.mode === 'pae') return this.walkWide(va, PAE_SHIFTS, [1]);
     const idx = [Number((va >> 22n) & 0x3ffn), Number((va >> 12n) & 0x3ffn)];
-    const pde = this.entry(0, this.tableBase, idx[0]!, va, false);
+    const pde = this.entry32(0, this.tableBase, idx[0]!, va);
     if ((pde & 1n) === 0n) throw this.notPresent(0, va, idx[0]!, pde);
     if ((pde & 0x80n) !== 0n) return { pa: (pde & 0xffc00000n) | (va & 0x3fffffn), pageSize: 1 << 22, transition: false };
-    const pte = this.entry(1, pde & 0xfffff000n, idx[1]!, va, false);
+    const pte = this.entry32(1, pde & 0xfffff000n, idx[1]!, va);
     if ((pte & 1n) === 0n) {
       if ((pte & 0x800n) !== 0n && (pte & 0x400n) === 0n) return { pa: (pte & 0xfffff000n) | (va & 0xfffn), pageSize: PAGE_SIZE, transition: true };
       throw this.notPresent(1, va, idx[1]!, pte);

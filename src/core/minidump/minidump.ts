@@ -386,18 +386,22 @@ export class Minidump {
    */
   async readMemory(address: bigint, length: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(length) || length < 0) throw new DumpError('INVALID_ARGUMENT', `readMemory: bad length ${length}`);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
+    // Find every piece first, so a gap is reported before anything is allocated or read.
+    const pieces: { fileOffset: number; n: number }[] = [];
+    for (let done = 0; done < length; ) {
       const at = address + BigInt(done);
       const r = await this.rangeAt(at);
-      if (!r) {
-        throw new DumpError('ADDRESS_NOT_IN_DUMP', `address 0x${at.toString(16)} is not in any captured memory range`);
-      }
+      if (!r) throw new DumpError('ADDRESS_NOT_IN_DUMP', `address 0x${at.toString(16)} is not in any captured memory range`);
       const skip = Number(at - r.start);
       const n = Math.min(length - done, r.size - skip);
-      out.set(await this.source.read(r.fileOffset + skip, n), done);
+      pieces.push({ fileOffset: r.fileOffset + skip, n });
       done += n;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(await this.source.read(p.fileOffset, p.n), at);
+      at += p.n;
     }
     return out;
   }

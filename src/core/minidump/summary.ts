@@ -1,7 +1,7 @@
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
-import { minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
+import { StreamType, minidumpTypeNames, type CpuArch, type OsName } from './constants.js';
 import { exceptionAddress, exceptionName, exceptionReason, targetAddress } from './exception-name.js';
 import { Minidump } from './minidump.js';
 import { moduleCodeId, moduleDebugFile, moduleDebugId, moduleVersion } from './reader/module-list.js';
@@ -18,7 +18,8 @@ export type MinidumpSummary = {
   process?: { pid?: number; createTime?: number };
   threads: { id: number; pc?: bigint; sp?: bigint; stack: { base: bigint; size: number }; name?: string }[];
   modules: { base: bigint; size: number; path: string; codeId?: string; debugId?: string; debugFile?: string; version?: string }[];
-  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint };
+  /** pc/sp: from the exception's own context (where the fault happened), when it has one. */
+  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint; pc?: bigint; sp?: bigint };
   memory: { ranges: number; bytes: number };
   diagnostics: string[];
 };
@@ -96,10 +97,18 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
     memory: { ranges: ranges.length, bytes: ranges.reduce((n, r) => n + r.size, 0) },
     diagnostics: [],
   };
-  if (misc && (misc.processId !== undefined || misc.processCreateTime !== undefined)) {
+  // The pid comes from MiscInfo; Breakpad Linux writes none, so (like LLDB and rust-minidump) fall back
+  // to the "Pid:" line of the LinuxProcStatus copy of /proc/<pid>/status.
+  let pid = misc?.processId;
+  if (pid === undefined && md.stream(StreamType.LinuxProcStatus)) {
+    const status = await soft(md, 'LinuxProcStatus', () => md.linuxText(StreamType.LinuxProcStatus), undefined);
+    const m = /^Pid:\s*(\d+)\s*$/m.exec(status ?? '');
+    if (m) pid = Number(m[1]);
+  }
+  if (pid !== undefined || misc?.processCreateTime !== undefined) {
     summary.process = {};
-    if (misc.processId !== undefined) summary.process.pid = misc.processId;
-    if (misc.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
+    if (pid !== undefined) summary.process.pid = pid;
+    if (misc?.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
   }
   if (ex) {
     summary.exception = {
@@ -109,6 +118,11 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
       reason: exceptionReason(ex, os),
       address: exceptionAddress(ex, os, arch),
     };
+    const ctx = await soft(md, 'exception context', () => md.context(ex.threadContext, 'exception context'), undefined);
+    if (ctx) {
+      summary.exception.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
+      summary.exception.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
+    }
   }
   summary.diagnostics = md.diagnostics.list();
   return summary;
@@ -130,7 +144,7 @@ export function formatMinidumpSummary(summary: Record<string, unknown>): string 
   if (s.process) lines.push(`Process: pid ${s.process.pid ?? '?'}${s.process.createTime ? `, started ${utc(s.process.createTime)}` : ''}`);
   if (s.exception) {
     const e = s.exception;
-    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}`);
+    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}${e.pc !== undefined ? `, pc ${hex(e.pc)}` : ''}`);
   } else lines.push('Exception: none');
   lines.push(`Memory: ${s.memory.ranges} range(s), ${s.memory.bytes} bytes`);
   lines.push(`Threads (${s.threads.length}):`);

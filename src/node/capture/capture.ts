@@ -10,7 +10,7 @@ import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, Mod
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readFully } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
-import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 export interface CaptureOptions {
   variety: Variety;
@@ -23,6 +23,12 @@ export interface CaptureOptions {
   /** Called if SIGINT/SIGTERM arrive while the target is stopped, after it has been resumed. */
   onInterrupted?: (signal: NodeJS.Signals) => void;
   now?: () => number;
+  /**
+   * 'fork' (default): take a copy-on-write snapshot while the target is stopped and read memory
+   * from it after the target runs again; falls back to 'copy' when the snapshot is not possible.
+   * 'copy': copy memory into dumpkit while the target is stopped.
+   */
+  snapshot?: 'fork' | 'copy';
 }
 
 export interface CaptureResult {
@@ -39,6 +45,8 @@ export interface CaptureResult {
   totalMs: number;
   /** True when memory was written straight from the stopped process (memory pressure override). */
   writtenWhilePaused: boolean;
+  /** How memory was taken: from a copy-on-write snapshot, copied while stopped, or written while stopped. */
+  method: 'snapshot' | 'copy' | 'direct';
   diagnostics: string[];
 }
 
@@ -78,7 +86,10 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const abortOnPressure = opts.abortOnMemoryPressure ?? true;
   const fits = (bytes: number, extra = 0): boolean => bytes + Math.max(256 * MiB, bytes / 10) <= available + extra;
   const pool = new CopyPool();
-  if (fits(estimate)) pool.preallocate(estimate);
+  const trySnapshot = (opts.snapshot ?? 'fork') === 'fork' && !!target.snapshot && target.is64;
+  if (trySnapshot) {
+    /* memory is read from the snapshot: nothing to preallocate */
+  } else if (fits(estimate)) pool.preallocate(estimate);
   else if (abortOnPressure) throw pressureError(estimate, available);
 
   // The pause.
@@ -94,6 +105,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   let snapshotBase: Omit<ProcessSnapshot, 'memory' | 'modules'>;
   let maps: Mapping[];
   let written = false;
+  let method: CaptureResult['method'] = 'copy';
+  let snap: Snapshot | undefined;
   let sink: ByteSink | undefined;
   let writeResult: Awaited<ReturnType<typeof writeMinidump>> | undefined;
   try {
@@ -126,8 +139,13 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     };
     const plan = planMemory(opts.variety, maps, planThreads, stackWords);
     if (plan.dropped.area) diagnostics.add(`miniplus: dropped the largest private area (${plan.dropped.area} bytes) except ${plan.dropped.keptChunks} 4 MiB chunks referenced from stacks or registers`);
+    if (trySnapshot) {
+      const s = target.snapshot!(stopped);
+      if ('reason' in s) diagnostics.add(`no copy-on-write snapshot (${s.reason}): memory copied while the target is stopped`);
+      else snap = s;
+    }
     const need = plan.ranges.reduce((a, r) => a + r.size, 0);
-    const direct = !fits(need, pool.allocatedBytes);
+    const direct = !snap && !fits(need, pool.allocatedBytes);
     if (direct && abortOnPressure) throw pressureError(need, available + pool.allocatedBytes);
 
     const threads: ThreadRecord[] = stopped.map((t) => ({
@@ -151,12 +169,16 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       exception,
       linuxStreams,
     };
-    if (!direct) {
+    if (snap) {
+      method = 'snapshot';
+      memory = directRanges(snap, plan.ranges, diagnostics);
+    } else if (!direct) {
       memory = await copyRanges(target, plan.ranges, pool, diagnostics, (d, t) => opts.onProgress?.('copy', d, t));
       pool.trim();
     } else {
       // Memory pressure override: write straight from the stopped process.
       diagnostics.add(`memory pressure: ${need} bytes do not fit in MemAvailable; writing while the target is stopped`);
+      method = 'direct';
       memory = directRanges(target, plan.ranges, diagnostics);
       const modules = readModules(target, maps, diagnostics);
       sink = openSink();
@@ -164,6 +186,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       written = true;
     }
   } catch (e) {
+    snap?.end();
     if (target.gone()) throw exitedError(target.pid);
     throw e;
   } finally {
@@ -175,8 +198,12 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
 
   const modules = readModules(target, maps, diagnostics);
   if (!written) {
-    sink = openSink();
-    writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
+    try {
+      sink = openSink();
+      writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
+    } finally {
+      snap?.end();
+    }
   }
   const t1 = now();
   return {
@@ -191,6 +218,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     pauseMs: pauseEnd - pauseStart,
     totalMs: t1 - t0,
     writtenWhilePaused: written,
+    method,
     diagnostics: diagnostics.list(),
   };
 }

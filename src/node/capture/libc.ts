@@ -9,6 +9,17 @@ const lib = koffi.load('libc.so.6');
 const iovec = koffi.struct('dumpkit_iovec', { iov_base: 'void *', iov_len: 'size_t' });
 
 export const PTRACE_CONT = 7;
+export const PTRACE_KILL = 8;
+export const PTRACE_SYSCALL = 24;
+export const PTRACE_SETOPTIONS = 0x4200;
+export const PTRACE_GETEVENTMSG = 0x4201;
+export const PTRACE_SETREGSET = 0x4205;
+export const PTRACE_O_TRACESYSGOOD = 0x1;
+export const PTRACE_O_TRACECLONE = 0x8;
+export const PTRACE_O_EXITKILL = 0x100000;
+export const PTRACE_EVENT_CLONE = 3;
+export const SIGKILL = 9;
+export const SIGTRAP = 5;
 export const PTRACE_DETACH = 17;
 export const PTRACE_GETREGSET = 0x4204;
 export const PTRACE_SEIZE = 0x4206;
@@ -48,6 +59,23 @@ export function ptraceGetRegset(pid: number, noteType: number, buf: Uint8Array):
   return r < 0 ? -1 : Number(iov.iov_len);
 }
 
+/** PTRACE_SETREGSET from `buf`; returns 0 or -1. */
+export function ptraceSetRegset(pid: number, noteType: number, buf: Uint8Array): number {
+  return Number(ptraceIov(PTRACE_SETREGSET, pid, noteType, { iov_base: buf, iov_len: buf.length }));
+}
+
+/** PTRACE_GETEVENTMSG (e.g. the new child's pid after PTRACE_EVENT_CLONE), or -1. */
+export function ptraceGetEventMsg(pid: number): number {
+  const b = new Uint8Array(8);
+  if (Number(ptraceBuf(PTRACE_GETEVENTMSG, pid, 0, b)) < 0) return -1;
+  return Number(new DataView(b.buffer).getBigUint64(0, true));
+}
+
+const killFn = lib.func('int kill(int pid, int sig)');
+export function kill(pid: number, sig: number): number {
+  return killFn(pid, sig) as number;
+}
+
 /** PTRACE_GETSIGINFO into a 128-byte siginfo_t buffer. */
 export function ptraceGetSiginfo(pid: number, buf: Uint8Array): number {
   return Number(ptraceBuf(PTRACE_GETSIGINFO, pid, 0, buf));
@@ -60,7 +88,22 @@ export function waitpid(pid: number, options: number): [number, number] {
   return [r, st[0]!];
 }
 
-/** process_vm_readv of one remote range into `buf`; returns bytes read or -1. */
+const iovecRaw = koffi.struct('dumpkit_iovec_raw', { iov_base: 'uintptr_t', iov_len: 'size_t' });
+const pvReadvRaw = lib.func('long process_vm_readv(int pid, dumpkit_iovec_raw *local, unsigned long liovcnt, dumpkit_iovec_raw *remote, unsigned long riovcnt, unsigned long flags)');
+// memset(p, 0, 0) returns p: the address of a typed array's memory, passed without copying.
+const addressOf = lib.func('uintptr_t memset(void *s, int c, size_t n)');
+/** Typed arrays at least this large live outside the V8 heap, so their memory never moves. */
+const OFF_HEAP_MIN = 4096;
+
+/**
+ * process_vm_readv of one remote range into `buf`; returns bytes read or -1. Large buffers are
+ * passed by address (koffi would otherwise marshal a copy of a struct member's buffer).
+ */
 export function readProcessMemory(pid: number, address: bigint, buf: Uint8Array): number {
+  if (buf.length >= OFF_HEAP_MIN) {
+    // User-space addresses are below 2^47: exact as numbers.
+    const base = Number(addressOf(buf, 0, 0) as number | bigint);
+    return Number(pvReadvRaw(pid, [{ iov_base: base, iov_len: buf.length }], 1, [{ iov_base: Number(address), iov_len: buf.length }], 1, 0));
+  }
   return Number(pvReadv(pid, [{ iov_base: buf, iov_len: buf.length }], 1, [{ iov_base: address, iov_len: buf.length }], 1, 0));
 }

@@ -1,9 +1,11 @@
 import type { Diagnostics } from '../../core/diagnostics.js';
 import type { PlannedRange } from '../../core/minidump/varieties.js';
 import type { SnapshotMemory } from '../../core/minidump/writer/model.js';
-import type { TargetProcess } from './target.js';
+import type { MemoryReader } from './target.js';
 
 export const COPY_CHUNK = 64 * 1024 * 1024;
+/** Read-then-write piece for streaming from a snapshot: small enough to still be in cache when written. */
+export const STREAM_CHUNK = 4 * 1024 * 1024;
 const PAGE = 4096;
 
 /**
@@ -47,7 +49,7 @@ export class CopyPool {
 }
 
 /** Reads `buf.length` bytes at `address`; unreadable pages become zeros. Returns the zero-filled byte count. */
-export function readFully(target: TargetProcess, address: bigint, buf: Uint8Array): number {
+export function readFully(target: MemoryReader, address: bigint, buf: Uint8Array): number {
   let done = 0;
   let zeroed = 0;
   while (done < buf.length) {
@@ -68,7 +70,7 @@ export function readFully(target: TargetProcess, address: bigint, buf: Uint8Arra
 
 /** Copies planned ranges into the pool, yielding to the event loop between chunks (so SIGINT/SIGTERM handlers run). */
 export async function copyRanges(
-  target: TargetProcess,
+  target: MemoryReader,
   ranges: PlannedRange[],
   pool: CopyPool,
   diagnostics: Diagnostics,
@@ -95,15 +97,15 @@ export async function copyRanges(
 }
 
 /** Ranges whose bytes are read from the (still stopped) process as the writer asks for them. */
-export function directRanges(target: TargetProcess, ranges: PlannedRange[], diagnostics: Diagnostics): SnapshotMemory[] {
+export function directRanges(target: MemoryReader, ranges: PlannedRange[], diagnostics: Diagnostics): SnapshotMemory[] {
   return ranges.map((r) => ({
     address: r.address,
     size: r.size,
     kind: r.kind,
     *chunks() {
-      const buf = new Uint8Array(Math.min(COPY_CHUNK, r.size));
-      for (let off = 0; off < r.size; off += COPY_CHUNK) {
-        const n = Math.min(COPY_CHUNK, r.size - off);
+      const buf = new Uint8Array(Math.min(STREAM_CHUNK, r.size));
+      for (let off = 0; off < r.size; off += STREAM_CHUNK) {
+        const n = Math.min(STREAM_CHUNK, r.size - off);
         const piece = buf.subarray(0, n);
         const zeroed = readFully(target, r.address + BigInt(off), piece);
         if (zeroed) diagnostics.add(`${zeroed} unreadable bytes in 0x${r.address.toString(16)}+0x${off.toString(16)} written as zeros`);

@@ -2,7 +2,8 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:f
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
-import { exitedError, type StoppedThread, type TargetProcess } from './target.js';
+import { endSnapshot, forkSnapshot } from './snapshot.js';
+import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
 const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
@@ -202,6 +203,28 @@ export class PtraceTarget implements TargetProcess {
     }
   }
 
+  snapshot(threads: StoppedThread[]): Snapshot | { reason: string } {
+    if (!this.is64) return { reason: 'copy-on-write snapshots are implemented for x86_64 targets only' };
+    const candidates = threads.filter((t) => !t.signal).map((t) => t.id);
+    const r = forkSnapshot(this.pid, candidates, (address) => {
+      const b = new Uint8Array(2);
+      return libc.readProcessMemory(this.pid, address, b) === 2 ? b : undefined;
+    });
+    if (r.child === undefined) return { reason: r.reason ?? 'unknown' };
+    const child = r.child;
+    let ended = false;
+    return {
+      readMemory: (address, buf) => {
+        const n = libc.readProcessMemory(child, address, buf);
+        return n >= 0 ? n : 0;
+      },
+      end: () => {
+        if (!ended) endSnapshot(child);
+        ended = true;
+      },
+    };
+  }
+
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined {
     for (const p of [`/proc/${this.pid}/root${path}`, path]) {
       let fd: number | undefined;
@@ -266,8 +289,20 @@ function ptraceScope(): string {
   }
 }
 
+/** True when the process is gone or dying (zombie/dead): ptrace then fails with EPERM or ESRCH. */
+function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X' || state === 'x';
+  } catch {
+    return true;
+  }
+}
+
 function ptraceError(pid: number, err: number, what: string): DumpError {
-  if (err === libc.EPERM) return permissionError(pid);
+  // A process that exits while we attach makes ptrace fail with EPERM, not ESRCH: say what happened.
+  if (err === libc.EPERM) return processGone(pid) ? exitedError(pid) : permissionError(pid);
   if (err === libc.ESRCH) return exitedError(pid);
   return new DumpError('CAPTURE', `${what} on process ${pid} failed: errno ${err}`);
 }

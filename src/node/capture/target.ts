@@ -9,11 +9,23 @@ export interface StoppedThread {
   signal?: { signo: number; code: number; address: bigint };
 }
 
+/** Something process memory can be read from (the process, or its snapshot). */
+export interface MemoryReader {
+  /** Reads target memory into `buf`; returns the bytes read (fewer at an unreadable page), or -1. */
+  readMemory(address: bigint, buf: Uint8Array): number;
+}
+
+/** A copy-on-write snapshot of the stopped process, readable after the process runs again. */
+export interface Snapshot extends MemoryReader {
+  /** Discards the snapshot. Safe to call more than once. */
+  end(): void;
+}
+
 /**
  * What capture needs from a process. The live implementation uses ptrace and /proc
  * (ptrace-target.ts); tests can script a fake.
  */
-export interface TargetProcess {
+export interface TargetProcess extends MemoryReader {
   readonly pid: number;
   /** 64-bit process (x86_64) or 32-bit (i386). */
   readonly is64: boolean;
@@ -23,8 +35,11 @@ export interface TargetProcess {
   threadName(tid: number): string | undefined;
   /** Stops every thread; returns them with their registers. */
   stop(): StoppedThread[];
-  /** Reads target memory into `buf`; returns the bytes read (fewer at an unreadable page), or -1. */
-  readMemory(address: bigint, buf: Uint8Array): number;
+  /**
+   * While stopped: makes a copy-on-write snapshot of the memory, or says why it cannot.
+   * Optional: targets without it are copied while stopped.
+   */
+  snapshot?(threads: StoppedThread[]): Snapshot | { reason: string };
   /** Bytes of an ELF file the process maps (through /proc/PID/root), or undefined. */
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined;
   /** Lets every thread run again. Safe to call more than once. */

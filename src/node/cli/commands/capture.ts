@@ -15,6 +15,7 @@ interface CaptureCliOptions {
   overwrite?: boolean;
   json?: boolean;
   abortOnMemoryPressure: boolean;
+  snapshot: string;
 }
 
 export function register(program: Command): void {
@@ -26,10 +27,12 @@ export function register(program: Command): void {
     .option('-o, --output <file|dir>', 'output file, or directory for the default name')
     .option('--overwrite', 'replace an existing output file')
     .option('--no-abort-on-memory-pressure', 'when the copy would not fit in memory, write while the target stays stopped')
+    .option('--snapshot <how>', 'fork: copy-on-write snapshot, the target stops only for its page tables (x86_64); copy: copy memory while stopped', 'fork')
     .option('--json', 'print one JSON object describing the capture')
     .action(async (proc: string, opts: CaptureCliOptions) => {
       const variety = parseVariety(opts.type);
       if (!variety) throw new DumpError('INVALID_ARGUMENT', `--type must be full, miniplus or mini, not ${JSON.stringify(opts.type)}`);
+      if (opts.snapshot !== 'fork' && opts.snapshot !== 'copy') throw new DumpError('INVALID_ARGUMENT', `--snapshot must be fork or copy, not ${JSON.stringify(opts.snapshot)}`);
       const pid = resolvePid(proc);
       const name = processName(pid);
       const target = new PtraceTarget(pid);
@@ -43,6 +46,7 @@ export function register(program: Command): void {
           {
             variety,
             abortOnMemoryPressure: opts.abortOnMemoryPressure,
+            snapshot: opts.snapshot,
             // DUMPKIT_MEM_AVAILABLE (bytes) stands in for /proc/meminfo MemAvailable: to try the memory-pressure paths.
             memAvailable: process.env.DUMPKIT_MEM_AVAILABLE ? Number(process.env.DUMPKIT_MEM_AVAILABLE) : undefined,
             onProgress: (phase, done, total) => bar.update(phase, done, total),

@@ -1,0 +1,157 @@
+import { DumpError } from '../../core/errors.js';
+import * as libc from './libc.js';
+
+/**
+ * A copy-on-write snapshot of a stopped x86_64 process: one of its threads, stopped inside a
+ * blocking system call, is made to run one extra `clone(0)` system call at the `syscall`
+ * instruction it is already sitting after. The child is a frozen copy of the address space
+ * (pages shared copy-on-write, so this costs page tables, not memory); it is auto-attached to us
+ * stopped, and is given PTRACE_O_EXITKILL so it dies if dumpkit dies. The thread's registers are
+ * then restored, with the interrupted system call restarted as the kernel would have done.
+ * Memory is then read from the child while the target runs.
+ *
+ * clone(0) (exit signal 0) sends the target no SIGCHLD; the killed child stays a zombie child of
+ * the target, invisible to wait() without __WALL, until the target exits (then init reaps it).
+ */
+
+// Blocking system calls whose wrappers tolerate a restart: the injection site.
+const SAFE_SYSCALLS = new Set([7 /* poll */, 23 /* select */, 34 /* pause */, 35 /* nanosleep */, 61 /* wait4 */, 128 /* rt_sigtimedwait */, 130 /* rt_sigsuspend */, 202 /* futex */, 230 /* clock_nanosleep */, 232 /* epoll_wait */, 270 /* pselect6 */, 271 /* ppoll */, 281 /* epoll_pwait */]);
+const SYS_CLONE = 56;
+const SYS_RESTART_SYSCALL = 219;
+const ERESTARTSYS = -512n;
+const ERESTARTNOINTR = -513n;
+const ERESTARTNOHAND = -514n;
+const ERESTART_RESTARTBLOCK = -516n;
+
+// x86_64 user_regs_struct offsets.
+const RAX = 10 * 8;
+const RDI = 14 * 8;
+const RSI = 13 * 8;
+const RDX = 12 * 8;
+const R10 = 7 * 8;
+const R8 = 9 * 8;
+const ORIG_RAX = 15 * 8;
+const RIP = 16 * 8;
+const REGS_SIZE = 27 * 8;
+
+const WAIT_MS = 5000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function waitStopped(tid: number): number {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const [r, status] = libc.waitpid(tid, libc.__WALL | libc.WNOHANG);
+    if (r === tid) {
+      if ((status & 0xff) !== 0x7f) throw new DumpError('PROCESS_EXITED', `thread ${tid} exited during the snapshot`);
+      return status;
+    }
+    if (r < 0 && libc.errno() !== libc.EINTR) throw new DumpError('CAPTURE', `waitpid(${tid}) failed during the snapshot: errno ${libc.errno()}`);
+    if (Date.now() > deadline) throw new DumpError('CAPTURE', `thread ${tid} did not stop within ${WAIT_MS} ms during the snapshot`);
+    Atomics.wait(sleeper, 0, 0, 0.2);
+  }
+}
+
+function readRegs(tid: number): Uint8Array | undefined {
+  const b = new Uint8Array(REGS_SIZE);
+  return libc.ptraceGetRegset(tid, libc.NT_PRSTATUS, b) === REGS_SIZE ? b : undefined;
+}
+
+/**
+ * Makes the snapshot child. `candidates` are seized, stopped threads of a 64-bit target; returns
+ * the child's pid, or undefined (with the reason) when no thread is at a safe injection site or
+ * the system call fails. Never leaves a thread with changed registers.
+ */
+export function forkSnapshot(pid: number, candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { child?: number; reason?: string } {
+  let site: { tid: number; regs: Uint8Array } | undefined;
+  for (const tid of candidates) {
+    const regs = readRegs(tid);
+    if (!regs) continue;
+    const dv = new DataView(regs.buffer);
+    const orig = dv.getBigInt64(ORIG_RAX, true);
+    const rip = dv.getBigUint64(RIP, true);
+    if (!SAFE_SYSCALLS.has(Number(orig))) continue;
+    const insn = readByte2(rip - 2n);
+    if (insn && insn[0] === 0x0f && insn[1] === 0x05) {
+      site = { tid, regs };
+      break;
+    }
+  }
+  if (!site) return { reason: 'no thread is blocked in a restartable system call' };
+  const { tid, regs: saved } = site;
+  const sv = new DataView(saved.buffer);
+  const inject = saved.slice();
+  const iv = new DataView(inject.buffer);
+  iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
+  iv.setBigInt64(ORIG_RAX, -1n, true); // no restart processing on the way out of the stop
+  iv.setBigUint64(RAX, BigInt(SYS_CLONE), true);
+  iv.setBigUint64(RDI, 0n, true); // flags 0: a new process, exit signal 0, same stack (copy-on-write)
+  iv.setBigUint64(RSI, 0n, true);
+  iv.setBigUint64(RDX, 0n, true);
+  iv.setBigUint64(R10, 0n, true);
+  iv.setBigUint64(R8, 0n, true);
+
+  // What the thread will get back: its registers, with the interrupted call restarted.
+  const restore = saved.slice();
+  const rv = new DataView(restore.buffer);
+  const err = sv.getBigInt64(RAX, true);
+  const nr = sv.getBigInt64(ORIG_RAX, true);
+  if (err === ERESTARTSYS || err === ERESTARTNOINTR || err === ERESTARTNOHAND || err === ERESTART_RESTARTBLOCK) {
+    rv.setBigInt64(RAX, err === ERESTART_RESTARTBLOCK ? BigInt(SYS_RESTART_SYSCALL) : nr, true);
+    rv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
+  }
+  rv.setBigInt64(ORIG_RAX, -1n, true);
+
+  let child: number | undefined;
+  let injected = false;
+  try {
+    if (libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, libc.PTRACE_O_TRACECLONE | libc.PTRACE_O_TRACESYSGOOD) < 0) return { reason: `PTRACE_SETOPTIONS failed: errno ${libc.errno()}` };
+    if (libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, inject) < 0) return { reason: `PTRACE_SETREGSET failed: errno ${libc.errno()}` };
+    injected = true;
+    // syscall-enter stop, then the clone event stop, then syscall-exit stop.
+    for (let step = 0; step < 6; step++) {
+      if (libc.ptrace(libc.PTRACE_SYSCALL, tid, 0, 0) < 0) throw new DumpError('CAPTURE', `PTRACE_SYSCALL failed: errno ${libc.errno()}`);
+      const status = waitStopped(tid);
+      const sig = (status >> 8) & 0xff;
+      const event = status >> 16;
+      if (event === libc.PTRACE_EVENT_CLONE) {
+        const c = libc.ptraceGetEventMsg(tid);
+        if (c > 0) {
+          child = c;
+          // The child first stops with PTRACE_EVENT_STOP; make it die with us from now on.
+          waitStopped(c);
+          libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL);
+        }
+        continue;
+      }
+      if (sig === (libc.SIGTRAP | 0x80)) {
+        const now = readRegs(tid);
+        const ret = now ? new DataView(now.buffer).getBigInt64(RAX, true) : 0n;
+        const orig = now ? new DataView(now.buffer).getBigInt64(ORIG_RAX, true) : 0n;
+        if (orig === BigInt(SYS_CLONE) && ret !== -38n /* -ENOSYS: still at entry */) {
+          if (ret < 0n) return { reason: `clone in the target failed: errno ${-ret}` };
+          break; // syscall-exit stop
+        }
+        continue;
+      }
+      throw new DumpError('CAPTURE', `unexpected stop (signal ${sig}) while making the snapshot`);
+    }
+    return child ? { child } : { reason: 'the clone system call made no child' };
+  } finally {
+    if (injected && libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, restore) < 0) {
+      // Should not happen: the thread is stopped and ours. Say so loudly rather than hide it.
+      throw new DumpError('CAPTURE', `could not restore the registers of thread ${tid} of process ${pid}: errno ${libc.errno()}`);
+    }
+    libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, 0);
+  }
+}
+
+/** Ends a snapshot child (it is ours: traced, stopped). */
+export function endSnapshot(child: number): void {
+  libc.kill(child, libc.SIGKILL);
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const [r] = libc.waitpid(child, libc.__WALL | libc.WNOHANG);
+    if (r === child || (r < 0 && libc.errno() !== libc.EINTR) || Date.now() > deadline) return;
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
