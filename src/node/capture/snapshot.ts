@@ -6,7 +6,9 @@ import * as libc from './libc.js';
  * blocking system call, is made to run one extra `clone(0)` system call at the `syscall`
  * instruction it is already sitting after. The child is a frozen copy of the address space
  * (pages shared copy-on-write, so this costs page tables, not memory); it is auto-attached to us
- * stopped, and is given PTRACE_O_EXITKILL so it dies if dumpkit dies. The thread's registers are
+ * stopped, and is given PTRACE_O_EXITKILL so it dies if dumpkit dies, and registers that make it
+ * call exit(0) if it ever runs. Until then (if dumpkit is killed in the microseconds between the
+ * clone and those two calls) it has an unmapped stack pointer, so its first instructions fault. The thread's registers are
  * then restored, with the interrupted system call restarted as the kernel would have done.
  * Memory is then read from the child while the target runs.
  *
@@ -34,6 +36,8 @@ const ORIG_RAX = 15 * 8;
 const RIP = 16 * 8;
 const REGS_SIZE = 27 * 8;
 
+const SYS_EXIT = 60;
+const CHILD_TRAP_SP = 0x10n;
 const WAIT_MS = 5000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -84,8 +88,11 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
   iv.setBigInt64(ORIG_RAX, -1n, true); // no restart processing on the way out of the stop
   iv.setBigUint64(RAX, BigInt(SYS_CLONE), true);
-  iv.setBigUint64(RDI, 0n, true); // flags 0: a new process, exit signal 0, same stack (copy-on-write)
-  iv.setBigUint64(RSI, 0n, true);
+  iv.setBigUint64(RDI, 0n, true); // flags 0: a new process (copy-on-write), exit signal 0
+  // The child's stack pointer: an unmapped address. Should the child ever run before we have
+  // disarmed it (dumpkit killed in that instant), its first stack access faults and it dies
+  // before it can act as a second copy of the program.
+  iv.setBigUint64(RSI, CHILD_TRAP_SP, true);
   iv.setBigUint64(RDX, 0n, true);
   iv.setBigUint64(R10, 0n, true);
   iv.setBigUint64(R8, 0n, true);
@@ -117,9 +124,11 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
         const c = libc.ptraceGetEventMsg(tid);
         if (c > 0) {
           child = c;
-          // The child first stops with PTRACE_EVENT_STOP; make it die with us from now on.
+          // The child first stops with PTRACE_EVENT_STOP. Make it die with us, and point it at
+          // exit(0) so that even if it ever runs it only exits.
           waitStopped(c);
           libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL);
+          disarm(c, sv.getBigUint64(RIP, true) - 2n);
         }
         continue;
       }
@@ -143,6 +152,18 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
     }
     libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, 0);
   }
+}
+
+/** Sets the child's registers to run `exit(0)` at the `syscall` instruction at `site`. */
+function disarm(child: number, site: bigint): void {
+  const regs = readRegs(child);
+  if (!regs) return;
+  const v = new DataView(regs.buffer);
+  v.setBigUint64(RIP, site, true);
+  v.setBigUint64(RAX, BigInt(SYS_EXIT), true);
+  v.setBigUint64(RDI, 0n, true);
+  v.setBigInt64(ORIG_RAX, -1n, true);
+  libc.ptraceSetRegset(child, libc.NT_PRSTATUS, regs);
 }
 
 /** Ends a snapshot child (it is ours: traced, stopped). */
