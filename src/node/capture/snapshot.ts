@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { DumpError } from '../../core/errors.js';
+import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 
 /**
@@ -12,7 +14,10 @@ import * as libc from './libc.js';
  * then restored, with the interrupted system call restarted as the kernel would have done.
  * Memory is then read from the child while the target runs.
  *
- * clone(0) (exit signal 0) sends the target no SIGCHLD; the killed child stays a zombie child of
+ * Targets under a seccomp filter are never injected into (a filter may kill or signal the target
+ * for the extra system call): they are captured by copying instead.
+ *
+ * clone with exit signal 0 sends the target no SIGCHLD; the killed child stays a zombie child of
  * the target, invisible to wait() without __WALL, until the target exits (then init reaps it).
  */
 
@@ -37,7 +42,9 @@ const RIP = 16 * 8;
 const REGS_SIZE = 27 * 8;
 
 const SYS_EXIT = 60;
-const CHILD_TRAP_SP = 0x10n;
+/** In the first page, which mmap_min_addr keeps unmapped: any push/pop/ret faults. */
+const CHILD_TRAP_SP = 0x100n;
+const CLONE_SETTLS = 0x80000n;
 const WAIT_MS = 5000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -81,6 +88,8 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
     }
   }
   if (!site) return { reason: 'no thread is blocked in a restartable system call' };
+  const seccomp = seccompMode(pid);
+  if (seccomp !== 0) return { reason: seccomp < 0 ? 'its seccomp state cannot be read' : 'it runs under seccomp' };
   const { tid, regs: saved } = site;
   const sv = new DataView(saved.buffer);
   const inject = saved.slice();
@@ -88,14 +97,15 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
   iv.setBigInt64(ORIG_RAX, -1n, true); // no restart processing on the way out of the stop
   iv.setBigUint64(RAX, BigInt(SYS_CLONE), true);
-  iv.setBigUint64(RDI, 0n, true); // flags 0: a new process (copy-on-write), exit signal 0
-  // The child's stack pointer: an unmapped address. Should the child ever run before we have
-  // disarmed it (dumpkit killed in that instant), its first stack access faults and it dies
-  // before it can act as a second copy of the program.
-  iv.setBigUint64(RSI, CHILD_TRAP_SP, true);
-  iv.setBigUint64(RDX, 0n, true);
-  iv.setBigUint64(R10, 0n, true);
-  iv.setBigUint64(R8, 0n, true);
+  // A new process (no CLONE_VM: copy-on-write memory), exit signal 0. Its stack pointer is in the
+  // unmapped first page and its TLS base is 0 (CLONE_SETTLS): should the child ever run before we
+  // have disarmed it (dumpkit killed in that instant), its first stack or TLS access faults and
+  // it dies before it can act as a second copy of the program.
+  iv.setBigUint64(RDI, CLONE_SETTLS, true);
+  iv.setBigUint64(RSI, CHILD_TRAP_SP, true); // newsp
+  iv.setBigUint64(RDX, 0n, true); // parent_tid
+  iv.setBigUint64(R10, 0n, true); // child_tid
+  iv.setBigUint64(R8, 0n, true); // tls
 
   // What the thread will get back: its registers, with the interrupted call restarted.
   const restore = saved.slice();
@@ -109,6 +119,7 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   rv.setBigInt64(ORIG_RAX, -1n, true);
 
   let child: number | undefined;
+  let exitKillError: number | undefined;
   let injected = false;
   try {
     if (libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, libc.PTRACE_O_TRACECLONE | libc.PTRACE_O_TRACESYSGOOD) < 0) return { reason: `PTRACE_SETOPTIONS failed: errno ${libc.errno()}` };
@@ -127,7 +138,9 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
           // The child first stops with PTRACE_EVENT_STOP. Make it die with us, and point it at
           // exit(0) so that even if it ever runs it only exits.
           waitStopped(c);
-          libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL);
+          failspot('snapshot-before-exitkill');
+          // Not returning from here: the clone must reach its exit stop before registers are restored.
+          if (libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL) < 0) exitKillError = libc.errno();
           disarm(c, sv.getBigUint64(RIP, true) - 2n);
         }
         continue;
@@ -143,6 +156,10 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
         continue;
       }
       throw new DumpError('CAPTURE', `unexpected stop (signal ${sig}) while making the snapshot`);
+    }
+    if (child !== undefined && exitKillError !== undefined) {
+      endSnapshot(child);
+      return { reason: `could not tie the snapshot child's life to dumpkit's (PTRACE_O_EXITKILL: errno ${exitKillError})` };
     }
     return child ? { child } : { reason: 'the clone system call made no child' };
   } finally {
@@ -174,5 +191,15 @@ export function endSnapshot(child: number): void {
     const [r] = libc.waitpid(child, libc.__WALL | libc.WNOHANG);
     if (r === child || (r < 0 && libc.errno() !== libc.EINTR) || Date.now() > deadline) return;
     Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
+
+/** The `Seccomp:` mode from /proc/PID/status (0 none, 1 strict, 2 filter), or -1 if unknown. */
+function seccompMode(pid: number): number {
+  try {
+    const m = /^Seccomp:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
   }
 }
