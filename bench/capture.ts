@@ -4,13 +4,19 @@
 // Run: npm run bench -- capture   (needs gcc and gdb's gcore; DUMPKIT_BENCH_HEAP_MB to change the size)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTarget, RunningTarget } from '../test/helpers/target.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const mainTs = fileURLToPath(new URL('../src/node/cli/main.ts', import.meta.url));
+const mainJs = fileURLToPath(new URL('../dist/node/cli/main.js', import.meta.url));
+
+/** Compiles the CLI (npm run build) so the timing is of the JavaScript users run, not of tsx compiling TypeScript. */
+function build(): void {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
+}
 
 function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
@@ -27,16 +33,18 @@ function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number 
 export async function run(): Promise<void> {
   const heapMb = Number(process.env.DUMPKIT_BENCH_HEAP_MB ?? 2048);
   if (spawnSync('sh', ['-c', 'command -v gcore']).status !== 0) throw new Error('gcore (Debian gdb) is not installed');
+  build();
   const binary = buildTarget(64)!;
   const dir = mkdtempSync(join(tmpdir(), 'dumpkit-bench-'));
   const target = await RunningTarget.start(binary, ['--heap-mb', String(heapMb)]);
   try {
     await new Promise((r) => setTimeout(r, 300));
     await target.command('gap'); // reset the gap meter
-    const baseline = await target.command('gap');
+    await new Promise((r) => setTimeout(r, 1000));
+    const baseline = await target.command('gap'); // longest gap in 1 s of doing nothing: the meter's noise
     await target.command('gap');
 
-    const dk = await timed(process.execPath, ['--import', 'tsx', mainTs, 'capture', String(target.pid), '--type', 'full', '-o', join(dir, 'dumpkit.dmp'), '--json']);
+    const dk = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '-o', join(dir, 'dumpkit.dmp'), '--json']);
     if (dk.code !== 0) throw new Error(`dumpkit capture failed: ${dk.stderr}`);
     const dkGap = (await target.command('gap')) / 1000;
     const dkReport = JSON.parse(dk.stdout) as { size: number; pauseMs: number; totalMs: number };
@@ -49,12 +57,13 @@ export async function run(): Promise<void> {
     const f = (n: number): string => n.toFixed(0).padStart(9);
     const row = (label: string, a: number, b: number): string => `${label.padEnd(34)}${f(a)}${f(b)}   ${(a / b).toFixed(3)}`;
     const out = [
-      `target: ${heapMb} MiB touched heap, pid ${target.pid}; idle gap of the pause meter ${(baseline / 1000).toFixed(2)} ms`,
+      `target: ${heapMb} MiB touched heap, pid ${target.pid}; longest gap in 1 s idle (meter noise) ${(baseline / 1000).toFixed(2)} ms`,
       `${''.padEnd(34)}  dumpkit    gcore   dumpkit/gcore`,
       row('pause seen by the target (ms)', dkGap, gcGap),
       row('total wall time (ms)', dk.ms, gc.ms),
       row('file size (MiB)', dkReport.size / 1048576, gcSize / 1048576),
-      `dumpkit's own figures: pause ${dkReport.pauseMs.toFixed(1)} ms, total ${dkReport.totalMs.toFixed(1)} ms (inside the CLI, without Node start-up)`,
+      `dumpkit's own figures: pause ${dkReport.pauseMs.toFixed(1)} ms, total ${dkReport.totalMs.toFixed(1)} ms (inside the CLI, without Node start-up; includes fsync, which gcore does not do)`,
+      `load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     ];
     process.stdout.write(out.join('\n') + '\n');
   } finally {

@@ -35,3 +35,4 @@ export * from './context/arm.js';
 export { writeMinidump, WRITER_LIMITS, type WriteResult } from './writer/minidump-writer.js';
 export type * from './writer/model.js';
 export * from './varieties.js';
+export { convertMinidump, varietyOf } from './convert.js';

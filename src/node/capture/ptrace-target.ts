@@ -213,12 +213,30 @@ export class PtraceTarget implements TargetProcess {
     if (r.child === undefined) return { reason: r.reason ?? 'unknown' };
     const child = r.child;
     let ended = false;
+    // Read through /proc/CHILD/mem, not process_vm_readv: the latter pins pages (FOLL_PIN), which
+    // makes the kernel unshare (copy) every copy-on-write page it touches — doubling the work and
+    // giving the child a private copy of the whole address space. /proc/PID/mem only references them.
+    let memFd: number | undefined;
+    try {
+      memFd = openSync(`/proc/${child}/mem`, 'r');
+    } catch {
+      memFd = undefined;
+    }
     return {
       readMemory: (address, buf) => {
-        const n = libc.readProcessMemory(child, address, buf);
-        return n >= 0 ? n : 0;
+        if (memFd === undefined) {
+          const n = libc.readProcessMemory(child, address, buf);
+          return n >= 0 ? n : 0;
+        }
+        try {
+          return readSync(memFd, buf, 0, buf.length, address);
+        } catch {
+          return 0;
+        }
       },
       end: () => {
+        if (memFd !== undefined) closeSync(memFd);
+        memFd = undefined;
         if (!ended) endSnapshot(child);
         ended = true;
       },

@@ -1,5 +1,5 @@
-import { DumpError } from '../../core/errors.js';
 import { readFileSync } from 'node:fs';
+import { DumpError } from '../../core/errors.js';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 
@@ -8,32 +8,22 @@ import * as libc from './libc.js';
  * blocking system call, is made to run one extra `clone(0)` system call at the `syscall`
  * instruction it is already sitting after. The child is a frozen copy of the address space
  * (pages shared copy-on-write, so this costs page tables, not memory); it is auto-attached to us
- * stopped, and is given PTRACE_O_EXITKILL so it dies if dumpkit dies. The thread's registers are
+ * stopped, and is given PTRACE_O_EXITKILL so it dies if dumpkit dies, and registers that make it
+ * call exit(0) if it ever runs. Until then (if dumpkit is killed in the microseconds between the
+ * clone and those two calls) it has an unmapped stack pointer, so its first instructions fault. The thread's registers are
  * then restored, with the interrupted system call restarted as the kernel would have done.
  * Memory is then read from the child while the target runs.
  *
- * clone (exit signal 0) sends the target no SIGCHLD; the killed child stays a zombie child of
+ * Targets under a seccomp filter are never injected into (a filter may kill or signal the target
+ * for the extra system call): they are captured by copying instead.
+ *
+ * clone with exit signal 0 sends the target no SIGCHLD; the killed child stays a zombie child of
  * the target, invisible to wait() without __WALL, until the target exits (then init reaps it).
- *
- * The child must never run the target's code. PTRACE_O_EXITKILL can only be set once the child
- * exists, so there is a short window in which a SIGKILLed dumpkit would release it. To close that
- * window the clone itself gives the child a stack pointer in the never-mapped first page and a
- * null TLS base (CLONE_SETTLS, tls 0): a released child faults at its first stack or TLS access
- * (the `ret` of the system-call wrapper it returns into), and a SIGSEGV handler, if the target has
- * one on an alternate stack, faults again on its stack-protector/TLS read while SIGSEGV is blocked,
- * which the kernel turns into a kill. (A core file of that copy may then be written, as for any
- * crash.) Its memory is unaffected: the child's registers are not used, only its address space.
- *
- * Targets under a seccomp filter are never injected into: a filter may kill or signal the target
- * for the extra system call. They are captured by copying instead.
  */
 
 // Blocking system calls whose wrappers tolerate a restart: the injection site.
 const SAFE_SYSCALLS = new Set([7 /* poll */, 23 /* select */, 34 /* pause */, 35 /* nanosleep */, 61 /* wait4 */, 128 /* rt_sigtimedwait */, 130 /* rt_sigsuspend */, 202 /* futex */, 230 /* clock_nanosleep */, 232 /* epoll_wait */, 270 /* pselect6 */, 271 /* ppoll */, 281 /* epoll_pwait */]);
 const SYS_CLONE = 56;
-const CLONE_SETTLS = 0x00080000n;
-/** In the first page, which mmap_min_addr keeps unmapped: any push/pop/ret faults. */
-const CHILD_UNUSABLE_SP = 0x100n;
 const SYS_RESTART_SYSCALL = 219;
 const ERESTARTSYS = -512n;
 const ERESTARTNOINTR = -513n;
@@ -51,6 +41,10 @@ const ORIG_RAX = 15 * 8;
 const RIP = 16 * 8;
 const REGS_SIZE = 27 * 8;
 
+const SYS_EXIT = 60;
+/** In the first page, which mmap_min_addr keeps unmapped: any push/pop/ret faults. */
+const CHILD_TRAP_SP = 0x100n;
+const CLONE_SETTLS = 0x80000n;
 const WAIT_MS = 5000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -95,7 +89,7 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   }
   if (!site) return { reason: 'no thread is blocked in a restartable system call' };
   const seccomp = seccompMode(pid);
-  if (seccomp !== 0) return { reason: seccomp < 0 ? 'its seccomp state cannot be read' : 'it runs under a seccomp filter' };
+  if (seccomp !== 0) return { reason: seccomp < 0 ? 'its seccomp state cannot be read' : 'it runs under seccomp' };
   const { tid, regs: saved } = site;
   const sv = new DataView(saved.buffer);
   const inject = saved.slice();
@@ -103,13 +97,15 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
   iv.setBigInt64(ORIG_RAX, -1n, true); // no restart processing on the way out of the stop
   iv.setBigUint64(RAX, BigInt(SYS_CLONE), true);
-  // flags: a new process (no CLONE_VM: its memory is a copy-on-write copy), exit signal 0, and a
-  // TLS base of our choosing; see the file comment for why the child gets an unusable stack and TLS.
+  // A new process (no CLONE_VM: copy-on-write memory), exit signal 0. Its stack pointer is in the
+  // unmapped first page and its TLS base is 0 (CLONE_SETTLS): should the child ever run before we
+  // have disarmed it (dumpkit killed in that instant), its first stack or TLS access faults and
+  // it dies before it can act as a second copy of the program.
   iv.setBigUint64(RDI, CLONE_SETTLS, true);
-  iv.setBigUint64(RSI, CHILD_UNUSABLE_SP, true); // newsp
+  iv.setBigUint64(RSI, CHILD_TRAP_SP, true); // newsp
   iv.setBigUint64(RDX, 0n, true); // parent_tid
   iv.setBigUint64(R10, 0n, true); // child_tid
-  iv.setBigUint64(R8, 0n, true); // tls: fs base 0
+  iv.setBigUint64(R8, 0n, true); // tls
 
   // What the thread will get back: its registers, with the interrupted call restarted.
   const restore = saved.slice();
@@ -139,11 +135,13 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
         const c = libc.ptraceGetEventMsg(tid);
         if (c > 0) {
           child = c;
-          // The child first stops with PTRACE_EVENT_STOP; make it die with us from now on.
+          // The child first stops with PTRACE_EVENT_STOP. Make it die with us, and point it at
+          // exit(0) so that even if it ever runs it only exits.
           waitStopped(c);
           failspot('snapshot-before-exitkill');
-          // Not returning from here: the clone must run to its exit stop before registers are restored.
+          // Not returning from here: the clone must reach its exit stop before registers are restored.
           if (libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL) < 0) exitKillError = libc.errno();
+          disarm(c, sv.getBigUint64(RIP, true) - 2n);
         }
         continue;
       }
@@ -171,6 +169,18 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
     }
     libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, 0);
   }
+}
+
+/** Sets the child's registers to run `exit(0)` at the `syscall` instruction at `site`. */
+function disarm(child: number, site: bigint): void {
+  const regs = readRegs(child);
+  if (!regs) return;
+  const v = new DataView(regs.buffer);
+  v.setBigUint64(RIP, site, true);
+  v.setBigUint64(RAX, BigInt(SYS_EXIT), true);
+  v.setBigUint64(RDI, 0n, true);
+  v.setBigInt64(ORIG_RAX, -1n, true);
+  libc.ptraceSetRegset(child, libc.NT_PRSTATUS, regs);
 }
 
 /** Ends a snapshot child (it is ours: traced, stopped). */

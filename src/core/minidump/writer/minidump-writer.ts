@@ -55,7 +55,8 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   const modules: ModulePlacement[] = [];
   for (const m of snap.modules) {
     const name = await out.put(encodeMinidumpString(m.path), 4);
-    const cv = m.buildId && m.buildId.length ? await out.put(encodeElfCodeView(m.buildId), 4) : NO_LOCATION;
+    const cvBytes = m.cvRecord ?? (m.buildId && m.buildId.length ? encodeElfCodeView(m.buildId) : undefined);
+    const cv = cvBytes ? await out.put(cvBytes, 4) : NO_LOCATION;
     modules.push({ module: m, nameRva: name.rva, cvRecord: cv });
   }
   entries.push({ type: StreamType.ModuleListStream, location: await out.put(encodeModuleList(modules), 8) });
@@ -85,13 +86,13 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
 
   const threads: ThreadPlacement[] = [];
   for (const t of snap.threads) {
-    const context = await out.put(encodeContext(arch, t.registers), 16);
+    const context = await out.put(t.rawContext ?? encodeContext(arch, t.registers), 16);
     threads.push({ thread: t, context, stack: { address: t.stack?.address ?? 0n, location: stackLocation(t.stack, placed) } });
   }
   entries.push({ type: StreamType.ThreadListStream, location: await out.put(encodeThreadList(threads), 8) });
 
   if (snap.exception) {
-    const context = await out.put(encodeContext(arch, snap.exception.registers), 16);
+    const context = await out.put(snap.exception.rawContext ?? encodeContext(arch, snap.exception.registers), 16);
     entries.push({ type: StreamType.ExceptionStream, location: await out.put(encodeException(snap.exception, context), 8) });
   }
 

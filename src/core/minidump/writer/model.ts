@@ -24,6 +24,8 @@ export interface ThreadRecord {
   /** Thread pointer (fs_base on x86_64, gs base on i386), stored as MINIDUMP_THREAD.Teb like Breakpad does. */
   teb: bigint;
   registers: CpuRegisters;
+  /** A CONTEXT record to write verbatim instead of encoding `registers` (conversion of an existing dump). */
+  rawContext?: Uint8Array;
   /** The stack range captured for this thread; must be one of the memory ranges (kind 'stack'). */
   stack?: { address: bigint; size: number };
 }
@@ -34,6 +36,8 @@ export interface ModuleRecord {
   path: string;
   /** ELF build id (NT_GNU_BUILD_ID) bytes, written as a BpEL CodeView record. */
   buildId?: Uint8Array;
+  /** A CodeView record to write verbatim (conversion of an existing dump); wins over `buildId`. */
+  cvRecord?: Uint8Array;
 }
 
 export interface SnapshotMemory {
@@ -82,6 +86,10 @@ export interface ExceptionRecord {
   flags: number;
   address: bigint;
   registers: CpuRegisters;
+  /** A CONTEXT record to write verbatim instead of encoding `registers`. */
+  rawContext?: Uint8Array;
+  /** ExceptionInformation (at most 15). */
+  information?: bigint[];
 }
 
 export interface ProcessSnapshot {

@@ -34,6 +34,7 @@ export function register(program: Command): void {
       if (!variety) throw new DumpError('INVALID_ARGUMENT', `--type must be full, miniplus or mini, not ${JSON.stringify(opts.type)}`);
       if (opts.snapshot !== 'fork' && opts.snapshot !== 'copy') throw new DumpError('INVALID_ARGUMENT', `--snapshot must be fork or copy, not ${JSON.stringify(opts.snapshot)}`);
       const pid = resolvePid(proc);
+      if (pid === process.pid) throw new DumpError('INVALID_ARGUMENT', 'dumpkit cannot capture itself');
       const name = processName(pid);
       const target = new PtraceTarget(pid);
       const path = outputPath(opts.output, name, pid, new Date(), !!opts.overwrite);

@@ -1,0 +1,145 @@
+import type { ByteSink } from '../bytes/byte-sink.js';
+import type { Diagnostics } from '../diagnostics.js';
+import { DumpError } from '../errors.js';
+import type { Mapping } from '../linux/maps.js';
+import { MinidumpLimits } from './limits.js';
+import type { Minidump } from './minidump.js';
+import { mergeIntervals, planMemory, stackRanges, VARIETY_RULES, type PlannedRange, type PlanThread, type Variety } from './varieties.js';
+import { StreamType } from './writer/constants.js';
+import { writeMinidump, type WriteResult } from './writer/minidump-writer.js';
+import type { ExceptionRecord, ModuleRecord, ProcessSnapshot, SnapshotMemory, ThreadRecord, WriterArch } from './writer/model.js';
+
+const RANK: Record<Variety, number> = { mini: 0, miniplus: 1, full: 2 };
+const CHUNK = 4 * 1024 * 1024;
+const LINUX_STREAM_MIN = 0x47670003;
+const LINUX_STREAM_MAX = 0x4767000d;
+
+/** Which variety a dump is, from its header flags (FullMemory → full, PrivateReadWrite → miniplus, else mini). */
+export function varietyOf(flags: bigint): Variety {
+  if (flags & 0x2n) return 'full';
+  if (flags & 0x200n) return 'miniplus';
+  return 'mini';
+}
+
+/**
+ * Derives a smaller minidump from a larger one (full → miniplus → mini) with the same variety
+ * rules capture uses, streaming memory from `dump` into `sink`. Refuses to grow a dump: the
+ * target variety must not be larger than the source's, and only memory the source holds is kept.
+ * Needs the LinuxMaps stream to tell images from private memory; without it every captured
+ * range counts as private memory (noted in `diagnostics`).
+ */
+export async function convertMinidump(dump: Minidump, sink: ByteSink, to: 'miniplus' | 'mini', diagnostics: Diagnostics): Promise<WriteResult> {
+  const from = varietyOf(dump.header.flags);
+  if (RANK[to] > RANK[from]) throw new DumpError('REFUSED', `cannot convert a ${from} dump to ${to}: that would grow it`);
+  const si = await dump.systemInfo();
+  if (!si) throw new DumpError('MISSING_STREAM', 'the dump has no SystemInfo stream: its CPU is unknown');
+  const arch: WriterArch | undefined = si.processorArchitecture === 9 ? 'amd64' : si.processorArchitecture === 0 ? 'x86' : undefined;
+  if (!arch) throw new DumpError('UNSUPPORTED', `conversion supports x86 and AMD64 dumps, not processor architecture ${si.processorArchitecture}`);
+
+  const captured = [...(await dump.memoryRanges())].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let mappings: Mapping[] = (await dump.linuxMaps())?.map((m) => ({ ...m })) ?? [];
+  if (mappings.length === 0) {
+    diagnostics.add('no LinuxMaps stream: every captured range is treated as private read/write memory');
+    mappings = mergeIntervals(captured.map((r) => [r.start, r.start + BigInt(r.size)])).map(([a, b]) => ({ start: a, end: b, perms: 'rw-p', offset: 0n, dev: '00:00', inode: 0, path: '' }));
+  }
+  mappings.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+
+  const sourceThreads = await dump.threads();
+  const threads: ThreadRecord[] = [];
+  const planThreads: PlanThread[] = [];
+  const names = new Map((await dump.threadNames())?.map((n) => [n.threadId, n.name]) ?? []);
+  for (const t of sourceThreads) {
+    const ctx = await dump.context(t.threadContext);
+    const raw = t.threadContext.dataSize ? await dump.readLocation(t.threadContext, 'thread context', MinidumpLimits.maxContextBytes) : new Uint8Array(0);
+    threads.push({ id: t.threadId, name: names.get(t.threadId), suspendCount: t.suspendCount, priority: t.priority, teb: t.teb, registers: { gpr: {} }, rawContext: raw });
+    if (ctx) planThreads.push({ id: t.threadId, sp: ctx.sp, registerValues: Object.values(ctx.registers) });
+  }
+  const stackWords = async (start: bigint, size: number): Promise<bigint[]> => {
+    const bytes = await readAvailable(dump, start, size);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const w = arch === 'amd64' ? 8 : 4;
+    const out: bigint[] = [];
+    for (let o = 0; o + w <= bytes.length; o += w) out.push(w === 8 ? v.getBigUint64(o, true) : BigInt(v.getUint32(o, true)));
+    return out;
+  };
+  // planMemory wants the stack words synchronously: read them first.
+  const words = new Map<number, bigint[]>();
+  for (const [tid, s] of stackRanges(mappings, planThreads)) words.set(tid, await stackWords(s.address, s.size));
+  const plan = planMemory(to, mappings, planThreads, (tid) => words.get(tid) ?? []);
+  const memory = intersect(plan.ranges, captured).map((r) => sourceMemory(dump, r));
+  for (const t of threads) t.stack = plan.stacks.get(t.id);
+
+  const modules: ModuleRecord[] = [];
+  for (const m of await dump.modules()) {
+    const cv = m.cvRecordLocation.dataSize ? await dump.readLocation(m.cvRecordLocation, 'CodeView record', 64 * 1024) : undefined;
+    modules.push({ base: m.baseOfImage, size: m.sizeOfImage, path: m.name, cvRecord: cv });
+  }
+  const ex = await dump.exception();
+  let exception: ExceptionRecord | undefined;
+  if (ex) {
+    const raw = ex.threadContext.dataSize ? await dump.readLocation(ex.threadContext, 'exception context', MinidumpLimits.maxContextBytes) : new Uint8Array(0);
+    exception = { threadId: ex.threadId, code: ex.exceptionCode, flags: ex.exceptionFlags, address: ex.exceptionAddress, registers: { gpr: {} }, rawContext: raw, information: ex.exceptionInformation };
+  }
+  const misc = await dump.miscInfo();
+  const linuxStreams: { type: number; data: Uint8Array }[] = [];
+  for (const e of dump.streams) {
+    if (e.streamType >= LINUX_STREAM_MIN && e.streamType <= LINUX_STREAM_MAX) linuxStreams.push({ type: e.streamType, data: await dump.streamBytes(e) });
+  }
+  const snap: ProcessSnapshot = {
+    timestamp: dump.header.timeDateStamp,
+    flags: VARIETY_RULES[to].flags,
+    system: {
+      arch,
+      processorLevel: si.processorLevel,
+      processorRevision: si.processorRevision,
+      processorCount: si.numberOfProcessors,
+      csdVersion: si.csdVersion ?? '',
+      vendorId: si.cpu.vendorId ?? '',
+      cpuidVersion: si.cpu.versionInformation ?? 0,
+      cpuidFeatures: si.cpu.featureInformation ?? 0,
+    },
+    misc: misc?.processId !== undefined ? { processId: misc.processId, processCreateTime: misc.processCreateTime ?? 0, processUserTime: misc.processUserTime ?? 0, processKernelTime: misc.processKernelTime ?? 0 } : undefined,
+    threads,
+    modules,
+    memory,
+    memoryInfo: ((await dump.memoryInfoList()) ?? []).map((m) => ({ base: m.baseAddress, size: m.regionSize, protect: m.protect, state: m.state, type: m.type })),
+    exception,
+    linuxStreams: linuxStreams.filter((s) => s.type !== StreamType.LinuxDsoDebug), // its RVAs point into the source file
+  };
+  return writeMinidump(snap, sink);
+}
+
+/** The parts of the planned ranges that the source dump holds. */
+function intersect(plan: PlannedRange[], captured: { start: bigint; size: number }[]): PlannedRange[] {
+  const have = mergeIntervals(captured.map((r) => [r.start, r.start + BigInt(r.size)]));
+  const out: PlannedRange[] = [];
+  for (const p of plan) {
+    const a0 = p.address;
+    const b0 = p.address + BigInt(p.size);
+    for (const [a, b] of have) {
+      const lo = a > a0 ? a : a0;
+      const hi = b < b0 ? b : b0;
+      if (hi > lo) out.push({ address: lo, size: Number(hi - lo), kind: p.kind });
+    }
+  }
+  return out;
+}
+
+function sourceMemory(dump: Minidump, r: PlannedRange): SnapshotMemory {
+  return {
+    address: r.address,
+    size: r.size,
+    kind: r.kind,
+    async *chunks() {
+      for (let off = 0; off < r.size; off += CHUNK) yield await dump.readMemory(r.address + BigInt(off), Math.min(CHUNK, r.size - off));
+    },
+  };
+}
+
+/** Reads what the dump holds of [start, start+size), stopping at the first gap. */
+async function readAvailable(dump: Minidump, start: bigint, size: number): Promise<Uint8Array> {
+  const r = await dump.rangeAt(start);
+  if (!r) return new Uint8Array(0);
+  const n = Math.min(size, r.size - Number(start - r.start));
+  return dump.readMemory(start, n);
+}
