@@ -1,11 +1,11 @@
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { ByteSink } from '../../../core/bytes/byte-sink.js';
-import type { ByteSource } from '../../../core/bytes/byte-source.js';
 import { detectFormat } from '../../../core/detect.js';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { DumpError } from '../../../core/errors.js';
 import { toJson } from '../../../core/hex.js';
+import { convertMinidump } from '../../../core/minidump/convert.js';
+import { Minidump } from '../../../core/minidump/minidump.js';
 import { formatBytes } from '../../../core/varieties/plan.js';
 import { checkDerivable, parseVariety, variety, type LiveOptions } from '../../../core/varieties/rules.js';
 import { FileSource } from '../../file-source.js';
@@ -22,20 +22,6 @@ interface Opts {
 }
 
 const MINIDUMP_KINDS = ['full', 'miniplus', 'mini'];
-
-type ConvertMinidump = (source: ByteSource, to: string, sink: ByteSink, diag?: Diagnostics) => Promise<unknown>;
-
-/** The capture helper's user-mode converter (src/core/minidump/convert.ts), when it exists. */
-async function loadMinidumpConverter(): Promise<ConvertMinidump | undefined> {
-  try {
-    const mod = (await import(new URL('../../../core/minidump/convert.js', import.meta.url).href)) as { convertMinidump?: ConvertMinidump };
-    return mod.convertMinidump;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
 
 export function register(program: Command): void {
   program
@@ -59,16 +45,21 @@ export function register(program: Command): void {
       }
       if (format === 'minidump') {
         if (!MINIDUMP_KINDS.includes(o.to)) throw new DumpError('INVALID_ARGUMENT', `a minidump converts to ${MINIDUMP_KINDS.slice(1).join(' or ')}, not ${o.to}`);
-        const convertMinidump = await loadMinidumpConverter();
-        // TODO(lead): wire when src/core/minidump/convert.ts (capture helper) lands on main; the call below is its contract.
-        if (!convertMinidump) throw new DumpError('NOT_IMPLEMENTED', 'minidump conversion (full → miniplus → mini) is not in this build yet');
+        const to = o.to as 'miniplus' | 'mini';
         const source = FileSource.open(input);
+        const diag = new Diagnostics();
+        let result;
         try {
-          await writeFileSafely(out, !!o.overwrite, (sink) => convertMinidump(source, o.to, sink));
+          const dump = await Minidump.open(source);
+          result = await writeFileSafely(out, !!o.overwrite, (sink) => convertMinidump(dump, sink, to, diag));
         } finally {
           await source.close();
         }
-        process.stdout.write(o.json ? toJson({ from: input, to: o.to, file: out }) + '\n' : `${out}: ${o.to} minidump\n`);
+        process.stdout.write(
+          o.json
+            ? toJson({ from: input, to: o.to, file: out, ...result, diagnostics: diag.list() }) + '\n'
+            : `${out}: ${o.to} minidump, ${formatBytes(result.size)} (${result.memoryRanges} memory ranges, ${formatBytes(result.memoryBytes)} of memory)\n`,
+        );
         return;
       }
       if (o.hypervisorPages !== 'none' && o.hypervisorPages !== 'essential' && o.hypervisorPages !== 'all') {
