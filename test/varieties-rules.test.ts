@@ -27,7 +27,8 @@ test('rule sets: kernel keeps only kernel classes, active drops free/zeroed/file
   assert.equal(variety('complete').include.length, 24);
   assert.equal(variety('small').dumpType, 4);
   const live = variety('live-full', { hypervisorPages: 'essential', userPages: true });
-  assert.equal(live.dumpType, 6);
+  assert.equal(live.dumpType, 5, 'with user pages a live dump is not kernel-only: bitmap full');
+  assert.equal(variety('live-full').dumpType, 6, 'without user pages: a kernel dump');
   assert.equal(live.attributes & 0x10, 0x10);
   assert.equal(live.bugCheck?.code, 0x161);
   assert.equal(live.bugCheck?.parameters[0], 0x005461736b6d6772n);

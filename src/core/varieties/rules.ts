@@ -73,8 +73,11 @@ function liveFull(o: LiveOptions): Variety {
   return {
     name: 'live-full',
     description: 'Task Manager "Full live kernel memory dump": active kernel memory, optionally hypervisor and user pages',
-    dumpType: 6,
-    bitmapSignature: 'SDMP',
+    // Without user pages it is a kernel dump (type 6, as Task Manager's full live dumps are). With
+    // them it holds user address space too, so it is written as a bitmap full dump (type 5): a reader
+    // that sees type 6 rightly concludes "only kernel address space is available".
+    dumpType: o.userPages ? 5 : 6,
+    bitmapSignature: o.userPages ? 'FDMP' : 'SDMP',
     include: [...KERNEL, ...hv, ...(o.userPages ? USER : [])],
     attributes: ATTR_LIVE_DUMP_GENERATED,
     bugCheck: { code: BUGCHECK_LIVE_SYSTEM_DUMP, parameters: [TASKMGR_P1, 0n, 0n, 0n] },
