@@ -41,6 +41,12 @@ test('the system PML4 sits in Volatility\'s scan window with exactly one self-re
   assert.equal(self.length, 1);
   assert.ok(self[0]! >= 0x100 && self[0]! <= 0x1fe);
   assert.equal(cls(pfn), 'kernel-page-table');
+  // No process PML4 in the scan windows: the scan must meet the system's first.
+  for (const p of m.processes) {
+    const q = Number(p.dtb >> 12n);
+    if (p.pid === 4) continue;
+    assert.ok(!(q >= 0x150 && q < 0x2a0) && !(q >= 0x650 && q < 0x6f0), `${p.name} PML4 at PFN ${q.toString(16)}`);
+  }
 });
 
 test('KDBG, the MZ kernel image and PsLoadedModuleList read back through the page tables', () => {

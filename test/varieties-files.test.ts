@@ -72,9 +72,9 @@ async function convert(from: string, to: VarietyName): Promise<string> {
 }
 
 const profiles = [
-  ['workstation', 512],
-  ['server', 512],
-  ['hyperv-host', 1024],
+  ['workstation', 384],
+  ['server', 384],
+  ['hyperv-host', 768],
 ] as const;
 
 for (const [profile, mib] of profiles) {

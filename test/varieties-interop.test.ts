@@ -12,7 +12,7 @@ import { variety, type Variety } from '../src/core/varieties/rules.js';
 import { FileSource } from '../src/node/file-source.js';
 import { writeFileSafely } from '../src/node/varieties/cli-util.js';
 import { fromMachine, openVarietySource, writeFromSource } from '../src/node/varieties/variety-source.js';
-import { kdmpCheckers, kdmpView, readBytes, volCrashinfo, volSkip, type Probe } from './helpers/interop-tools.js';
+import { kdmpCheckers, kdmpView, readBytes, volCrashinfo, volSkip, volView, type Probe } from './helpers/interop-tools.js';
 
 const anyTool = kdmpCheckers.some((c) => !c.skip) || !volSkip;
 const dir = mkdtempSync(join(tmpdir(), 'dumpkit-varieties-interop-'));
@@ -71,5 +71,11 @@ describe('Volatility 3 reads the complete and active dumps', { skip: volSkip }, 
       if (f.dumpType === 5) assert.equal(info.columns.BitmapPages, String(f.pages));
       assert.equal(info.columns.DirectoryTableBase, String(m.dtb));
     }
+  });
+  test('its own DTB scan finds the system PML4 of the model, and the kernel image reads MZ through its layers', () => {
+    const view = volView(files.complete!.path, [kernelProbe]);
+    assert.ok(view.ok, view.output.slice(-1500));
+    assert.equal(view.automagicDtb, `0x${m.dtb.toString(16)}`);
+    assert.deepEqual(readBytes(view.reads?.[0]), Uint8Array.of(0x4d, 0x5a));
   });
 });

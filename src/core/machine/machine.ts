@@ -62,7 +62,8 @@ export interface ModelProcessor {
 }
 
 export const MIN_RAM = 256 * 1024 * 1024;
-export const MAX_RAM = 1024 * 1024 * 1024 * 1024; // 1 TiB
+/** 256 GiB: page tables are built explicitly (about 1/512 of RAM), so bigger models cost too much. */
+export const MAX_RAM = 256 * 1024 * 1024 * 1024;
 const MAX_VMS = 64;
 
 const POOL_BYTES = 1 << 20;
@@ -145,7 +146,7 @@ export class Machine implements PageStore {
   constructor(readonly config: MachineConfig) {
     const ram = config.ramBytes;
     if (!Number.isSafeInteger(ram) || ram < MIN_RAM || ram > MAX_RAM || ram % (1024 * 1024) !== 0) {
-      throw new DumpError('INVALID_ARGUMENT', `--ram must be a whole number of MiB between 256 MiB and 1 TiB (got ${ram} bytes)`);
+      throw new DumpError('INVALID_ARGUMENT', `--ram must be a whole number of MiB between 256 MiB and 256 GiB (got ${ram} bytes)`);
     }
     if (!(PROFILE_NAMES as readonly string[]).includes(config.profile)) getProfile(config.profile);
     this.profile = getProfile(config.profile);
@@ -548,7 +549,8 @@ export class Machine implements PageStore {
     let space: AddressSpace;
     if (pid === 4) space = this.system;
     else {
-      const [pml4] = this.take('user-private', 1, 'user-page-table');
+      // From the top of memory: Volatility's DTB scan (0x150000–0x2A0000, 0x650000–0x6F0000) must meet only the system PML4.
+      const [pml4] = this.take('user-private', 1, 'user-page-table', true);
       space = new AddressSpace(pml4!, this, () => this.take('user-private', 1, 'user-page-table', true)[0]!);
     }
     const ep = this.poolAlloc(EPROCESS.size, 64);

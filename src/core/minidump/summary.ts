@@ -57,14 +57,13 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   const outThreads: MinidumpSummary['threads'] = [];
   for (const t of threads) {
     const ctx = await soft(md, `thread ${t.threadId} context`, () => md.context(t.threadContext, `thread ${t.threadId} context`), undefined);
-    const row: MinidumpSummary['threads'][number] = { id: t.threadId, stack: { base: t.stack.startOfMemoryRange, size: t.stack.memory.dataSize } };
-    if (ctx) {
-      row.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
-      row.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
-    }
     const name = names.get(t.threadId);
-    if (name !== undefined) row.name = name;
-    outThreads.push(row);
+    outThreads.push({
+      id: t.threadId,
+      ...(ctx ? { pc: targetAddress(ctx.pc, arch ?? ctx.arch), sp: targetAddress(ctx.sp, arch ?? ctx.arch) } : {}),
+      stack: { base: t.stack.startOfMemoryRange, size: t.stack.memory.dataSize },
+      ...(name !== undefined ? { name } : {}),
+    });
   }
 
   const summary: MinidumpSummary = {
@@ -124,8 +123,22 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
       summary.exception.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
     }
   }
-  summary.diagnostics = md.diagnostics.list();
-  return summary;
+  // Key order of the JSON: what a reader looks for first, diagnostics last.
+  const { format, flags, flagNames, timestamp, system, process, exception, threads: th, modules: mods, memory, streams } = summary;
+  return {
+    format,
+    flags,
+    flagNames,
+    timestamp,
+    system,
+    ...(process ? { process } : {}),
+    ...(exception ? { exception } : {}),
+    threads: th,
+    modules: mods,
+    memory,
+    streams,
+    diagnostics: md.diagnostics.list(),
+  };
 }
 
 function utc(seconds: number): string {

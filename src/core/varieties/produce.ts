@@ -1,33 +1,35 @@
 import type { ByteSink } from '../bytes/byte-sink.js';
 import { writeKernelDump, type KernelDumpSpec, type TriageDumpSpec } from '../kernel/writer.js';
 import type { Machine } from '../machine/machine.js';
-import { encodePageClassBlob, PAGE_CLASS_GUID } from './page-class-blob.js';
+import { encodePageClassBlob } from './page-class-blob.js';
 import { countRuns, limitRuns, pagesOf, selectRuns, type PageReader, type PfnRun } from './page-selection.js';
 import { inclusionTable, type Variety } from './rules.js';
 import { triageFromMemory } from './triage-from-memory.js';
 import { VirtualReader } from './virtual-reader.js';
 
 /** Everything a dump header says about the machine, whichever variety is written. */
-export interface DumpIdentity {
-  buildNumber: number;
-  directoryTableBase: bigint;
-  pfnDataBase: bigint;
-  psLoadedModuleList: bigint;
-  psActiveProcessHead: bigint;
-  kdDebuggerDataBlock: bigint;
-  numberProcessors: number;
-  bugCheck: { code: number; parameters: [bigint, bigint, bigint, bigint] };
-  context: Uint8Array;
-  exception?: Uint8Array;
-  systemTime: bigint;
-  systemUpTime: bigint;
+export type DumpIdentity = Pick<
+  KernelDumpSpec,
+  | 'buildNumber'
+  | 'directoryTableBase'
+  | 'pfnDataBase'
+  | 'psLoadedModuleList'
+  | 'psActiveProcessHead'
+  | 'kdDebuggerDataBlock'
+  | 'numberProcessors'
+  | 'bugCheck'
+  | 'context'
+  | 'exception'
+  | 'systemTime'
+  | 'systemUpTime'
+> & {
   productType: number;
   suiteMask: number;
   /** RAM runs (for DumpType 1). */
   ramRuns: { basePage: number; pageCount: number }[];
   /** PFNs the bitmap covers: highest RAM PFN + 1. */
   pfnCount: number;
-}
+};
 
 export const MODEL_BUILD = 19041;
 

@@ -1,4 +1,6 @@
 import { DumpError } from '../../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 
 /**
@@ -10,13 +12,28 @@ import * as libc from './libc.js';
  * then restored, with the interrupted system call restarted as the kernel would have done.
  * Memory is then read from the child while the target runs.
  *
- * clone(0) (exit signal 0) sends the target no SIGCHLD; the killed child stays a zombie child of
+ * clone (exit signal 0) sends the target no SIGCHLD; the killed child stays a zombie child of
  * the target, invisible to wait() without __WALL, until the target exits (then init reaps it).
+ *
+ * The child must never run the target's code. PTRACE_O_EXITKILL can only be set once the child
+ * exists, so there is a short window in which a SIGKILLed dumpkit would release it. To close that
+ * window the clone itself gives the child a stack pointer in the never-mapped first page and a
+ * null TLS base (CLONE_SETTLS, tls 0): a released child faults at its first stack or TLS access
+ * (the `ret` of the system-call wrapper it returns into), and a SIGSEGV handler, if the target has
+ * one on an alternate stack, faults again on its stack-protector/TLS read while SIGSEGV is blocked,
+ * which the kernel turns into a kill. (A core file of that copy may then be written, as for any
+ * crash.) Its memory is unaffected: the child's registers are not used, only its address space.
+ *
+ * Targets under a seccomp filter are never injected into: a filter may kill or signal the target
+ * for the extra system call. They are captured by copying instead.
  */
 
 // Blocking system calls whose wrappers tolerate a restart: the injection site.
 const SAFE_SYSCALLS = new Set([7 /* poll */, 23 /* select */, 34 /* pause */, 35 /* nanosleep */, 61 /* wait4 */, 128 /* rt_sigtimedwait */, 130 /* rt_sigsuspend */, 202 /* futex */, 230 /* clock_nanosleep */, 232 /* epoll_wait */, 270 /* pselect6 */, 271 /* ppoll */, 281 /* epoll_pwait */]);
 const SYS_CLONE = 56;
+const CLONE_SETTLS = 0x00080000n;
+/** In the first page, which mmap_min_addr keeps unmapped: any push/pop/ret faults. */
+const CHILD_UNUSABLE_SP = 0x100n;
 const SYS_RESTART_SYSCALL = 219;
 const ERESTARTSYS = -512n;
 const ERESTARTNOINTR = -513n;
@@ -77,6 +94,8 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
     }
   }
   if (!site) return { reason: 'no thread is blocked in a restartable system call' };
+  const seccomp = seccompMode(pid);
+  if (seccomp !== 0) return { reason: seccomp < 0 ? 'its seccomp state cannot be read' : 'it runs under a seccomp filter' };
   const { tid, regs: saved } = site;
   const sv = new DataView(saved.buffer);
   const inject = saved.slice();
@@ -84,11 +103,13 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
   iv.setBigInt64(ORIG_RAX, -1n, true); // no restart processing on the way out of the stop
   iv.setBigUint64(RAX, BigInt(SYS_CLONE), true);
-  iv.setBigUint64(RDI, 0n, true); // flags 0: a new process, exit signal 0, same stack (copy-on-write)
-  iv.setBigUint64(RSI, 0n, true);
-  iv.setBigUint64(RDX, 0n, true);
-  iv.setBigUint64(R10, 0n, true);
-  iv.setBigUint64(R8, 0n, true);
+  // flags: a new process (no CLONE_VM: its memory is a copy-on-write copy), exit signal 0, and a
+  // TLS base of our choosing; see the file comment for why the child gets an unusable stack and TLS.
+  iv.setBigUint64(RDI, CLONE_SETTLS, true);
+  iv.setBigUint64(RSI, CHILD_UNUSABLE_SP, true); // newsp
+  iv.setBigUint64(RDX, 0n, true); // parent_tid
+  iv.setBigUint64(R10, 0n, true); // child_tid
+  iv.setBigUint64(R8, 0n, true); // tls: fs base 0
 
   // What the thread will get back: its registers, with the interrupted call restarted.
   const restore = saved.slice();
@@ -102,6 +123,7 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   rv.setBigInt64(ORIG_RAX, -1n, true);
 
   let child: number | undefined;
+  let exitKillError: number | undefined;
   let injected = false;
   try {
     if (libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, libc.PTRACE_O_TRACECLONE | libc.PTRACE_O_TRACESYSGOOD) < 0) return { reason: `PTRACE_SETOPTIONS failed: errno ${libc.errno()}` };
@@ -119,7 +141,9 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
           child = c;
           // The child first stops with PTRACE_EVENT_STOP; make it die with us from now on.
           waitStopped(c);
-          libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL);
+          failspot('snapshot-before-exitkill');
+          // Not returning from here: the clone must run to its exit stop before registers are restored.
+          if (libc.ptrace(libc.PTRACE_SETOPTIONS, c, 0, libc.PTRACE_O_EXITKILL) < 0) exitKillError = libc.errno();
         }
         continue;
       }
@@ -134,6 +158,10 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
         continue;
       }
       throw new DumpError('CAPTURE', `unexpected stop (signal ${sig}) while making the snapshot`);
+    }
+    if (child !== undefined && exitKillError !== undefined) {
+      endSnapshot(child);
+      return { reason: `could not tie the snapshot child's life to dumpkit's (PTRACE_O_EXITKILL: errno ${exitKillError})` };
     }
     return child ? { child } : { reason: 'the clone system call made no child' };
   } finally {
@@ -153,5 +181,15 @@ export function endSnapshot(child: number): void {
     const [r] = libc.waitpid(child, libc.__WALL | libc.WNOHANG);
     if (r === child || (r < 0 && libc.errno() !== libc.EINTR) || Date.now() > deadline) return;
     Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
+
+/** The `Seccomp:` mode from /proc/PID/status (0 none, 1 strict, 2 filter), or -1 if unknown. */
+function seccompMode(pid: number): number {
+  try {
+    const m = /^Seccomp:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
   }
 }

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { detectFormat } from '../../core/detect.js';
 import { Diagnostics } from '../../core/diagnostics.js';
 import { DumpError } from '../../core/errors.js';
 import { hex } from '../../core/hex.js';
@@ -47,7 +48,11 @@ export function varietyOfDump(dumpType: number, attributes: number | undefined):
 
 export async function openDump(path: string, diag = new Diagnostics()): Promise<OpenedDump> {
   const source = FileSource.open(path);
+  let fd: number | undefined;
   try {
+    if ((await detectFormat(source)) === 'minidump') {
+      throw new DumpError('UNSUPPORTED', `${path} is a user-mode minidump: plan, crash and live take a kernel dump or a machine spec (convert handles minidumps)`);
+    }
     const dump = await KernelDump.open(source, diag);
     const h = dump.header;
     if (!h.is64 || dump.machine !== 'amd64') throw new DumpError('UNSUPPORTED', `${path}: only x64 (PAGEDU64, AMD64) kernel dumps can be converted or planned`);
@@ -69,7 +74,8 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
       } else diag.add(`secondary data record ${rec.guid} (${rec.size} bytes) not carried over: over 256 MiB in total`);
     }
 
-    const fd = openSync(path, 'r');
+    fd = openSync(path, 'r');
+    const file = fd;
     const readPhys = (pfn: number): Uint8Array => {
       if (!phys) throw new DumpError('LIMIT', 'a small memory dump holds no physical memory');
       return phys.readPageSync(pfn);
@@ -91,7 +97,7 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
           const len = n * 4096;
           let done = 0;
           while (done < len) {
-            const r = readSync(fd, into, i * 4096 + done, len - done, off + done);
+            const r = readSync(file, into, i * 4096 + done, len - done, off + done);
             if (r === 0) throw new DumpError('TRUNCATED', `${path} ends inside the page data`, { offset: off + done, length: len - done });
             done += r;
           }
@@ -155,11 +161,12 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
       ramBytes,
       vm: () => new VirtualReader(readPhys, dump.directoryTableBase),
       async close() {
-        closeSync(fd);
+        closeSync(file);
         await source.close();
       },
     };
   } catch (e) {
+    if (fd !== undefined) closeSync(fd);
     await source.close();
     throw e;
   }

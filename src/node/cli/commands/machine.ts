@@ -32,7 +32,7 @@ export function register(program: Command): void {
   program
     .command('machine')
     .description('write a dump of a modeled x64 Windows machine (Complete by default), its page classes inside')
-    .requiredOption('--ram <size>', 'physical memory, e.g. 4G, 512M (256M..1T)')
+    .requiredOption('--ram <size>', 'physical memory, e.g. 4G, 512M (256M..256G)')
     .option('--profile <name>', `machine kind: ${PROFILE_NAMES.join(', ')}`, 'workstation')
     .option('--vms <n>', 'running virtual machines (default: 4 on hyperv-host, else 0)')
     .option('--seed <n>', 'model seed: same seed, same bytes', '1')
