@@ -396,7 +396,12 @@ export class PhysicalMemory {
       const pfn = Number(a >> 12n);
       const inPage = Number(a & 0xfffn);
       const n = Math.min(PAGE_SIZE - inPage, into.length);
-      if (this.index.pageOffset(pfn) >= 0 || !options.ignoreMissing) into.set((await this.readPage(pfn)).subarray(inPage, inPage + n));
+      try {
+        into.set((await this.readPage(pfn)).subarray(inPage, inPage + n));
+      } catch (e) {
+        // absent, or past the end of a truncated file
+        if (!(options.ignoreMissing && e instanceof DumpError && e.code === 'ADDRESS_NOT_IN_DUMP')) throw e;
+      }
       return n;
     });
   }
