@@ -64,10 +64,14 @@ export class PtraceTarget implements TargetProcess {
           if (libc.ptrace(libc.PTRACE_SEIZE, tid) < 0) {
             const err = libc.errno();
             if (err === libc.ESRCH) continue; // thread exited meanwhile
+            // Once one thread is seized, permission is proven: a later EPERM means the process is exiting.
+            if (err === libc.EPERM && this.seized.size > 0) throw exitedError(this.pid);
             throw ptraceError(this.pid, err, 'PTRACE_SEIZE');
           }
           this.seized.set(tid, 0);
-          if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0 && libc.errno() !== libc.ESRCH) throw ptraceError(this.pid, libc.errno(), 'PTRACE_INTERRUPT');
+          if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0 && libc.errno() !== libc.ESRCH) {
+            throw libc.errno() === libc.EPERM ? exitedError(this.pid) : ptraceError(this.pid, libc.errno(), 'PTRACE_INTERRUPT');
+          }
         }
         for (const tid of tids) {
           if (!this.seized.has(tid)) continue;
@@ -288,7 +292,7 @@ function detectIs64(pid: number): boolean {
 function procError(pid: number, e: unknown): DumpError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
-  if (code === 'EACCES' || code === 'EPERM') return permissionError(pid);
+  if (code === 'EACCES' || code === 'EPERM') return processGone(pid) ? exitedError(pid) : permissionError(pid);
   return new DumpError('CAPTURE', `cannot read /proc/${pid}: ${code ?? String(e)}`);
 }
 
