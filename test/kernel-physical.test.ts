@@ -37,19 +37,8 @@ function pagesFor(kind: 'full' | 'kernel', withReadPages: boolean): PhysicalPage
 
 export function specFor(dumpType: 1 | 5 | 6, pages: PhysicalPages): KernelDumpSpec {
   return {
-    machine: 'amd64',
+    ...F.specBase(),
     dumpType,
-    buildNumber: F.BUILD,
-    directoryTableBase: F.KERNEL_DTB | 0x2n,
-    pfnDataBase: F.PFN_DATABASE_VAR_VA,
-    psLoadedModuleList: F.LOADED_MODULE_LIST_VA,
-    psActiveProcessHead: F.ACTIVE_PROCESS_HEAD_VA,
-    kdDebuggerDataBlock: F.KDBG_VA,
-    numberProcessors: 2,
-    bugCheck: { code: F.BUGCHECK.code, parameters: [...F.BUGCHECK.parameters] as [bigint, bigint, bigint, bigint] },
-    context: F.fixtureContext(),
-    systemTime: 0x01dc5e0e12345678n,
-    systemUpTime: 0x12345n,
     pages,
   };
 }
@@ -94,6 +83,22 @@ describe('kernel physical layer (fixture dumps)', () => {
     });
   }
 
+  it('runs() gives maximal PFN runs whose file offsets hold the pages', async () => {
+    for (const bytes of [F.buildType1(machine), F.buildBitmap(machine, { dumpType: 5, aligned: false })]) {
+      const d = await open(bytes);
+      const runs = [...d.requirePhysical().runs()];
+      const pfns = F.presentPfns(machine, 'full');
+      assert.equal(runs.reduce((s, r) => s + r.count, 0), pfns.length);
+      for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.firstPfn > runs[i - 1]!.firstPfn + runs[i - 1]!.count, 'runs are maximal and ascending');
+      for (const r of runs) {
+        for (let k = 0; k < r.count; k++) {
+          const off = r.fileOffset + k * 0x1000;
+          assert.deepEqual(bytes.subarray(off, off + 0x1000), machine.pages.get(r.firstPfn + k));
+        }
+      }
+    }
+  });
+
   it('reads across page boundaries and zero-fills missing pages on request', async () => {
     const d = await open(F.buildBitmap(machine, { dumpType: 6 }));
     const phys = d.requirePhysical();
@@ -135,7 +140,7 @@ describe('kernel writer, types 1/5/6', () => {
     }
   }
 
-  it('merges more than 43 runs, zero-filling the holes', async () => {
+  it('merges more than 42 runs (kdmp-parser-rs reads at most 42), zero-filling the holes', async () => {
     const pfns = Array.from({ length: 100 }, (_, i) => i * 3);
     const pages: PhysicalPages = {
       pageCount: pfns.length,
@@ -146,7 +151,7 @@ describe('kernel writer, types 1/5/6', () => {
     await writeKernelDump(sink, specFor(1, pages));
     const d = await open(sink.toBytes());
     const v = new DataView(sink.toBytes().buffer);
-    assert.ok(v.getUint32(0x88, true) <= 43);
+    assert.equal(v.getUint32(0x88, true), 42);
     const phys = d.requirePhysical();
     for (const pfn of pfns) {
       const page = await phys.readPage(pfn);
@@ -196,7 +201,17 @@ describe('kernel reader on hostile input', () => {
     assert.ok(d.diagnostics.list().some((m) => /truncated/.test(m)));
     const last = F.presentPfns(machine, 'full').at(-1)!;
     await assert.rejects(d.requirePhysical().readPage(last), { code: 'ADDRESS_NOT_IN_DUMP' });
+    assert.deepEqual(await d.requirePhysical().read(BigInt(last) << 12n, 8, { ignoreMissing: true }), new Uint8Array(8));
   });
+  it('opens a dump whose secondary data is damaged, with a diagnostic', async () => {
+    const blob = F.dumpBlob([{ guid: new Uint8Array(16).fill(2), data: new Uint8Array(8) }]);
+    new DataView(blob.buffer).setUint32(8, 0xffffff, true); // HeaderSize
+    const d = await open(F.buildBitmap(machine, { dumpType: 6, extra: [blob] }));
+    assert.equal(d.secondaryData, undefined);
+    assert.ok(d.diagnostics.list().some((x) => /secondary data ignored: DumpBlob HeaderSize/.test(x)));
+    await assertPagesMatch(d, 'kernel');
+  });
+
   it('rejects a bad ValidDump', async () => {
     const b = F.buildType1(machine);
     b[4] = 0x41;

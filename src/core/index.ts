@@ -10,3 +10,5 @@ export * from './bytes/byte-sink.js';
 export * from './bytes/struct-view.js';
 export * as kernel from './kernel/index.js';
 export * as minidump from './minidump/index.js';
+export * as varieties from './varieties/index.js';
+export * as machine from './machine/index.js';

@@ -40,16 +40,21 @@ export class FileSource implements ByteSource {
   }
 
   readSync(offset: number, length: number): Uint8Array {
+    const out = Buffer.allocUnsafe(length);
+    this.readSyncInto(offset, out);
+    return new Uint8Array(out.buffer, out.byteOffset, length);
+  }
+
+  readSyncInto(offset: number, into: Uint8Array): void {
+    const length = into.length;
     checkRange(this, offset, length);
     if (this.fd === undefined) throw new DumpError('IO', `${this.name} is closed`);
-    const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
+      const n = readSync(this.fd, into, done, length - done, offset + done);
       if (n === 0) throw new DumpError('TRUNCATED', `${this.name} shrank while reading`, { offset: offset + done, length: length - done });
       done += n;
     }
-    return new Uint8Array(out.buffer, out.byteOffset, length);
   }
 
   close(): Promise<void> {

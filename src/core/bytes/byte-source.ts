@@ -19,6 +19,11 @@ export interface ByteSource {
    * that cannot read synchronously (Blob) leave it undefined.
    */
   readSync?(offset: number, length: number): Uint8Array;
+  /**
+   * Optional: like readSync, but fills `into` (into.length bytes) instead of allocating, for hot
+   * loops that read many pages into one reused buffer.
+   */
+  readSyncInto?(offset: number, into: Uint8Array): void;
   close?(): Promise<void>;
 }
 

@@ -20,4 +20,7 @@ export class MemorySource implements ByteSource {
     checkRange(this, offset, length);
     return this.bytes.subarray(offset, offset + length);
   }
+  readSyncInto(offset: number, into: Uint8Array): void {
+    into.set(this.readSync(offset, into.length));
+  }
 }

@@ -57,6 +57,11 @@ export const DUMP_HEADER64 = {
 } as const;
 /** Most runs that fit the 64-bit PHYSICAL_MEMORY_DESCRIPTOR64 in the header: (704 − 16) / 16. */
 export const MAX_RUNS64 = 43;
+/**
+ * Most runs dumpkit writes: kdmp-parser-rs reads the descriptor from a 700-byte buffer, so a 43rd
+ * run (bytes 0x2C0..0x2D0, past 700) makes it fail with UnexpectedEof. 42 runs fit every reader.
+ */
+export const MAX_WRITTEN_RUNS64 = 42;
 
 /** DUMP_HEADER32 field offsets. */
 export const DUMP_HEADER32 = {
@@ -346,9 +351,13 @@ export function parseHeader32(v: StructView): KernelDumpHeader {
   };
 }
 
-/** The header's DirectoryTableBase without PCID/flag bits. */
+/**
+ * The header's DirectoryTableBase without PCID/flag bits (a PAE PDPT is only 32-byte aligned; an
+ * ARM64 TTBR carries the ASID in bits 48..63 and CnP in bit 0).
+ */
 export function dtbOf(header: KernelDumpHeader): bigint {
-  return header.directoryTableBase & ~0xfffn;
+  if (header.machineImageType === IMAGE_FILE_MACHINE_ARM64) return header.directoryTableBase & 0x0000fffffffff000n;
+  return header.directoryTableBase & (header.paeEnabled ? ~0x1fn : ~0xfffn);
 }
 
 /** 0x2000 (or 0x1000) bytes of `PAGE` filler: the starting point of every header Windows writes. */

@@ -12,7 +12,7 @@ import type { Diagnostics } from '../diagnostics.js';
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { PAGE_SIZE, type KernelDumpHeader } from './header.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, readPieces } from './limits.js';
 
 export const BITMAP_SDMP = 0x504d4453;
 export const BITMAP_FDMP = 0x504d4446;
@@ -216,6 +216,9 @@ function runLayout(source: ByteSource, header: KernelDumpHeader, diag: Diagnosti
     runs.push({ firstPfn: r.basePage, count: r.pageCount, fileOffset });
     fileOffset += r.pageCount * PAGE_SIZE;
     total += r.pageCount;
+    if (total > LIMITS.maxPhysicalPages) {
+      throw new DumpError('COUNT_TOO_LARGE', `physical memory runs add up to more than ${hex(LIMITS.maxPhysicalPages)} pages`, { offset: off, length: 16 });
+    }
   }
   if (BigInt(total) !== pmb.numberOfPages) diag.add(`PhysicalMemoryBlock.NumberOfPages is ${pmb.numberOfPages} but the runs add up to ${total}`);
   checkPagesInFile(source, header.headerSize, total, 'physical memory runs', diag);
@@ -314,6 +317,7 @@ async function rdmpLayout(source: ByteSource, header: KernelDumpHeader, diag: Di
     runs.push({ firstPfn: pfn, count, fileOffset });
     fileOffset += count * PAGE_SIZE;
     total += count;
+    if (total > LIMITS.maxPhysicalPages) throw new DumpError('COUNT_TOO_LARGE', `RDMP ranges add up to more than ${hex(LIMITS.maxPhysicalPages)} pages`, { offset: at + 0x30 + i * 16, length: 16 });
     if (total >= totalPages) break;
   }
   diag.add(`DumpType ${header.dumpType} (RDMP) layout comes from kdmp-parser only and is not verified on real files here`);
@@ -362,6 +366,13 @@ export class PhysicalMemory {
     return this.source.readSync(off, PAGE_SIZE);
   }
 
+  /** Fills `into` (4096 bytes) with a page without allocating, when the source allows it. */
+  readPageInto(pfn: number, into: Uint8Array): void {
+    const off = this.fileOffsetOf(pfn);
+    if (this.source.readSyncInto) this.source.readSyncInto(off, into.subarray(0, PAGE_SIZE));
+    else into.set(this.readPageSync(pfn));
+  }
+
   get canReadSync(): boolean {
     return typeof this.source.readSync === 'function';
   }
@@ -381,22 +392,17 @@ export class PhysicalMemory {
    * dump lacks read as zeros (like WinDbg's .ignore_missing_pages).
    */
   async read(pa: bigint, length: number, options: { ignoreMissing?: boolean } = {}): Promise<Uint8Array> {
-    if (length > LIMITS.maxReadLength) throw new DumpError('INVALID_ARGUMENT', `read of ${length} bytes exceeds the ${LIMITS.maxReadLength}-byte limit`);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = pa + BigInt(done);
+    return readPieces(pa, length, async (a, into) => {
       const pfn = Number(a >> 12n);
       const inPage = Number(a & 0xfffn);
-      const n = Math.min(PAGE_SIZE - inPage, length - done);
-      if (this.index.pageOffset(pfn) < 0 && options.ignoreMissing) {
-        done += n;
-        continue;
+      const n = Math.min(PAGE_SIZE - inPage, into.length);
+      try {
+        into.set((await this.readPage(pfn)).subarray(inPage, inPage + n));
+      } catch (e) {
+        // absent, or past the end of a truncated file
+        if (!(options.ignoreMissing && e instanceof DumpError && e.code === 'ADDRESS_NOT_IN_DUMP')) throw e;
       }
-      const page = await this.readPage(pfn);
-      out.set(page.subarray(inPage, inPage + n), done);
-      done += n;
-    }
-    return out;
+      return n;
+    });
   }
 }

@@ -13,7 +13,7 @@ import {
   EXCEPTION_RECORD64,
   filledHeader,
   IMAGE_FILE_MACHINE_AMD64,
-  MAX_RUNS64,
+  MAX_WRITTEN_RUNS64,
   PAGE_SIZE,
   SIG_PAGE,
   VALID_DU64,
@@ -61,7 +61,7 @@ export interface KernelDumpSpec {
   /** DUMP_FILE_ATTRIBUTES (0x10 = LiveDumpGeneratedDump); left as `PAGE` filler when absent. */
   attributes?: number;
   comment?: string;
-  /** RAM layout for type 1 (more than 43 runs are merged, holes zero-filled). Default: the present runs. */
+  /** RAM layout for type 1 (more than 42 runs are merged, holes zero-filled; see MAX_WRITTEN_RUNS64). Default: the present runs. */
   physicalMemoryRuns?: { basePage: number; pageCount: number }[];
   /** For 5/6: highest PFN the bitmap must cover (bit count = highestPfn + 1 rounded up to 64). */
   highestPfn?: number;
@@ -245,7 +245,7 @@ export async function writeKernelDump(sink: ByteSink, spec: KernelDumpSpec): Pro
 
   if (spec.dumpType === 1) {
     const wanted = spec.physicalMemoryRuns ? spec.physicalMemoryRuns.map((r) => ({ firstPfn: r.basePage, count: r.pageCount })) : present;
-    const runs = mergeRuns(wanted, MAX_RUNS64);
+    const runs = mergeRuns(wanted, MAX_WRITTEN_RUNS64);
     // every present page must fall inside a run
     let ri = 0;
     for (const p of present) {

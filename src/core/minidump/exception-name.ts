@@ -46,14 +46,18 @@ export function exceptionName(ex: MinidumpException, os: OsName): string {
   return base;
 }
 
-/** Breakpad-style crash reason text: the name, plus the Mach code for macOS ("EXC_BAD_ACCESS / KERN_INVALID_ADDRESS"). */
+/**
+ * Breakpad-style crash reason text: the name, plus the Mach code for macOS ("EXC_BAD_ACCESS /
+ * KERN_INVALID_ADDRESS") or the si_code for Linux ("SIGSEGV /0x00000000"), as symbolic's tests pin them.
+ */
 export function exceptionReason(ex: MinidumpException, os: OsName): string {
   const name = exceptionName(ex, os);
   if (os === 'macos' || os === 'ios') {
     const sub = MacKernReturn[ex.exceptionFlags];
     return sub && name === 'EXC_BAD_ACCESS' ? `${name} / ${sub}` : `${name} / ${hex8(ex.exceptionFlags)}`;
   }
-  if (os === 'linux' || os === 'android') return name === 'DUMP_REQUESTED' ? name : `${name} / ${hex8(ex.exceptionFlags)}`;
+  // Breakpad/symbolic print the si_code right after the slash: "SIGSEGV /0x00000000".
+  if (os === 'linux' || os === 'android') return name === 'DUMP_REQUESTED' ? name : `${name} /${hex8(ex.exceptionFlags)}`;
   return name;
 }
 

@@ -22,8 +22,8 @@ export const MinidumpLimits = {
   maxCvRecordBytes: 64 * 1024,
   /** Bytes of a CPU context kept (contexts with XSTATE are a few KiB). */
   maxContextBytes: 64 * 1024,
-  /** Bytes of a raw/text stream read whole (Linux /proc copies, comments, unknown streams). */
-  maxRawStreamBytes: 64 * 1024 * 1024,
+  /** Bytes of one stream read whole (above the 64 MiB a maxMemoryRanges Memory64List needs). */
+  maxRawStreamBytes: 128 * 1024 * 1024,
   /** Entries in Crashpad annotation dictionaries and lists. */
   maxAnnotations: 100_000,
   /** Entries in a Linux DSO link map. */

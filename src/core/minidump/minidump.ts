@@ -346,26 +346,36 @@ export class Minidump {
     });
   }
 
-  /** Ranges sorted by start address, for lookups. */
-  private sortedRanges(): Promise<MemoryRange[]> {
-    return this.memo('sortedRanges', async () => [...(await this.memoryRanges())].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0)));
+  /** Ranges sorted by start address, with the running maximum of their ends (ranges may overlap or nest). */
+  private rangeIndex(): Promise<{ ranges: MemoryRange[]; maxEnd: bigint[] }> {
+    return this.memo('rangeIndex', async () => {
+      const ranges = [...(await this.memoryRanges())].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+      const maxEnd: bigint[] = [];
+      let m = 0n;
+      for (const r of ranges) {
+        const end = r.start + BigInt(r.size);
+        if (end > m) m = end;
+        maxEnd.push(m);
+      }
+      return { ranges, maxEnd };
+    });
   }
 
-  /** The captured range containing `address`, if any. */
+  /** The captured range containing `address`, if any (the one starting last, when several do). */
   async rangeAt(address: bigint): Promise<MemoryRange | undefined> {
-    const r = await this.sortedRanges();
+    const { ranges, maxEnd } = await this.rangeIndex();
     // Last range starting at or below the address…
     let lo = 0;
-    let hi = r.length;
+    let hi = ranges.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (r[mid]!.start <= address) lo = mid + 1;
+      if (ranges[mid]!.start <= address) lo = mid + 1;
       else hi = mid;
     }
-    // …and, since ranges may overlap (a stack in both lists), a few before it.
-    for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
-      const m = r[i]!;
-      if (address >= m.start && address < m.start + BigInt(m.size)) return m;
+    // …then back while some earlier range still reaches past the address.
+    for (let i = lo - 1; i >= 0 && maxEnd[i]! > address; i--) {
+      const r = ranges[i]!;
+      if (address < r.start + BigInt(r.size)) return r;
     }
     return undefined;
   }
@@ -376,18 +386,22 @@ export class Minidump {
    */
   async readMemory(address: bigint, length: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(length) || length < 0) throw new DumpError('INVALID_ARGUMENT', `readMemory: bad length ${length}`);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
+    // Find every piece first, so a gap is reported before anything is allocated or read.
+    const pieces: { fileOffset: number; n: number }[] = [];
+    for (let done = 0; done < length; ) {
       const at = address + BigInt(done);
       const r = await this.rangeAt(at);
-      if (!r) {
-        throw new DumpError('ADDRESS_NOT_IN_DUMP', `address 0x${at.toString(16)} is not in any captured memory range`);
-      }
+      if (!r) throw new DumpError('ADDRESS_NOT_IN_DUMP', `address 0x${at.toString(16)} is not in any captured memory range`);
       const skip = Number(at - r.start);
       const n = Math.min(length - done, r.size - skip);
-      out.set(await this.source.read(r.fileOffset + skip, n), done);
+      pieces.push({ fileOffset: r.fileOffset + skip, n });
       done += n;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(await this.source.read(p.fileOffset, p.n), at);
+      at += p.n;
     }
     return out;
   }

@@ -6,7 +6,6 @@ import { exceptionAddress, exceptionName, exceptionReason, targetAddress } from 
 import { Minidump } from './minidump.js';
 import { moduleCodeId, moduleDebugFile, moduleDebugId, moduleVersion } from './reader/module-list.js';
 import { cpuInfoOf, osVersionOf } from './reader/system-info.js';
-import { readThreadNames } from './reader/thread-names.js';
 
 /** What `dumpkit info --json` prints for a minidump. Addresses are bigint (rendered "0x…" by toJson). */
 export type MinidumpSummary = {
@@ -19,7 +18,8 @@ export type MinidumpSummary = {
   process?: { pid?: number; createTime?: number };
   threads: { id: number; pc?: bigint; sp?: bigint; stack: { base: bigint; size: number }; name?: string }[];
   modules: { base: bigint; size: number; path: string; codeId?: string; debugId?: string; debugFile?: string; version?: string }[];
-  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint };
+  /** pc/sp: from the exception's own context (where the fault happened), when it has one. */
+  exception?: { threadId: number; code: string; name: string; reason: string; address: bigint; pc?: bigint; sp?: bigint };
   memory: { ranges: number; bytes: number };
   diagnostics: string[];
 };
@@ -49,29 +49,21 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   const ex = await md.exception();
   const ranges = await md.memoryRanges();
   const misc = await soft(md, 'MiscInfo', () => md.miscInfo(), undefined);
-  const namesEntry = md.stream(StreamType.ThreadNamesStream);
   const names = new Map<number, string>();
-  if (namesEntry) {
-    const list = await soft(
-      md,
-      'ThreadNames',
-      async () => readThreadNames({ source, diagnostics: md.diagnostics }, await md.streamView(namesEntry)),
-      [],
-    );
-    for (const n of list) if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
+  for (const n of (await soft(md, 'ThreadNames', () => md.threadNames(), undefined)) ?? []) {
+    if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
   }
 
   const outThreads: MinidumpSummary['threads'] = [];
   for (const t of threads) {
     const ctx = await soft(md, `thread ${t.threadId} context`, () => md.context(t.threadContext, `thread ${t.threadId} context`), undefined);
-    const row: MinidumpSummary['threads'][number] = { id: t.threadId, stack: { base: t.stack.startOfMemoryRange, size: t.stack.memory.dataSize } };
-    if (ctx) {
-      row.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
-      row.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
-    }
     const name = names.get(t.threadId);
-    if (name !== undefined) row.name = name;
-    outThreads.push(row);
+    outThreads.push({
+      id: t.threadId,
+      ...(ctx ? { pc: targetAddress(ctx.pc, arch ?? ctx.arch), sp: targetAddress(ctx.sp, arch ?? ctx.arch) } : {}),
+      stack: { base: t.stack.startOfMemoryRange, size: t.stack.memory.dataSize },
+      ...(name !== undefined ? { name } : {}),
+    });
   }
 
   const summary: MinidumpSummary = {
@@ -104,10 +96,18 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
     memory: { ranges: ranges.length, bytes: ranges.reduce((n, r) => n + r.size, 0) },
     diagnostics: [],
   };
-  if (misc && (misc.processId !== undefined || misc.processCreateTime !== undefined)) {
+  // The pid comes from MiscInfo; Breakpad Linux writes none, so (like LLDB and rust-minidump) fall back
+  // to the "Pid:" line of the LinuxProcStatus copy of /proc/<pid>/status.
+  let pid = misc?.processId;
+  if (pid === undefined && md.stream(StreamType.LinuxProcStatus)) {
+    const status = await soft(md, 'LinuxProcStatus', () => md.linuxText(StreamType.LinuxProcStatus), undefined);
+    const m = /^Pid:\s*(\d+)\s*$/m.exec(status ?? '');
+    if (m) pid = Number(m[1]);
+  }
+  if (pid !== undefined || misc?.processCreateTime !== undefined) {
     summary.process = {};
-    if (misc.processId !== undefined) summary.process.pid = misc.processId;
-    if (misc.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
+    if (pid !== undefined) summary.process.pid = pid;
+    if (misc?.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
   }
   if (ex) {
     summary.exception = {
@@ -117,9 +117,28 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
       reason: exceptionReason(ex, os),
       address: exceptionAddress(ex, os, arch),
     };
+    const ctx = await soft(md, 'exception context', () => md.context(ex.threadContext, 'exception context'), undefined);
+    if (ctx) {
+      summary.exception.pc = targetAddress(ctx.pc, arch ?? ctx.arch);
+      summary.exception.sp = targetAddress(ctx.sp, arch ?? ctx.arch);
+    }
   }
-  summary.diagnostics = md.diagnostics.list();
-  return summary;
+  // Key order of the JSON: what a reader looks for first, diagnostics last.
+  const { format, flags, flagNames, timestamp, system, process, exception, threads: th, modules: mods, memory, streams } = summary;
+  return {
+    format,
+    flags,
+    flagNames,
+    timestamp,
+    system,
+    ...(process ? { process } : {}),
+    ...(exception ? { exception } : {}),
+    threads: th,
+    modules: mods,
+    memory,
+    streams,
+    diagnostics: md.diagnostics.list(),
+  };
 }
 
 function utc(seconds: number): string {
@@ -138,7 +157,7 @@ export function formatMinidumpSummary(summary: Record<string, unknown>): string 
   if (s.process) lines.push(`Process: pid ${s.process.pid ?? '?'}${s.process.createTime ? `, started ${utc(s.process.createTime)}` : ''}`);
   if (s.exception) {
     const e = s.exception;
-    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}`);
+    lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}${e.pc !== undefined ? `, pc ${hex(e.pc)}` : ''}`);
   } else lines.push('Exception: none');
   lines.push(`Memory: ${s.memory.ranges} range(s), ${s.memory.bytes} bytes`);
   lines.push(`Threads (${s.threads.length}):`);

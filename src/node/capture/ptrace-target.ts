@@ -312,8 +312,20 @@ function ptraceScope(): string {
   }
 }
 
+/** True when the process is gone or dying (zombie/dead): ptrace then fails with EPERM or ESRCH. */
+function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X' || state === 'x';
+  } catch {
+    return true;
+  }
+}
+
 function ptraceError(pid: number, err: number, what: string): DumpError {
-  if (err === libc.EPERM) return permissionError(pid);
+  // A process that exits while we attach makes ptrace fail with EPERM, not ESRCH: say what happened.
+  if (err === libc.EPERM) return processGone(pid) ? exitedError(pid) : permissionError(pid);
   if (err === libc.ESRCH) return exitedError(pid);
   return new DumpError('CAPTURE', `${what} on process ${pid} failed: errno ${err}`);
 }

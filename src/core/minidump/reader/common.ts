@@ -127,29 +127,29 @@ export function countedList(
   return { count, start: 4 };
 }
 
-/** Header-described table (`SizeOfHeader`, `SizeOfEntry`, count) as used by streams 14, 16, 17, 12. */
-export function checkTable(
-  v: StructView,
-  headerSize: number,
-  entrySize: number,
-  minEntrySize: number,
-  count: number,
-  limit: number,
-  what: string,
-): void {
-  if (headerSize < 4 || headerSize > v.length) {
+/**
+ * Header-described table as used by streams 12, 14, 16, 17: `u32 SizeOfHeader; u32 SizeOfEntry; …count…`,
+ * entries at SizeOfHeader + i*SizeOfEntry (both sizes honoured). Checks everything against the stream size
+ * and `limit` before returning the entry offsets.
+ */
+export function tableEntryOffsets(v: StructView, count: number | bigint, minEntrySize: number, limit: number, what: string): number[] {
+  const headerSize = v.u32(0);
+  const entrySize = v.u32(4);
+  if (headerSize < 12 || headerSize > v.length) {
     throw new DumpError('BAD_SIZE', `${what}: SizeOfHeader ${headerSize} does not fit the ${v.length}-byte stream`, { offset: v.fileOffset, length: 4 });
   }
   if (entrySize < minEntrySize) {
     throw new DumpError('BAD_SIZE', `${what}: SizeOfEntry ${entrySize} is smaller than ${minEntrySize}`, { offset: v.fileOffset + 4, length: 4 });
   }
-  if (count > limit) {
-    throw new DumpError('COUNT_TOO_LARGE', `${what}: count ${count} exceeds the limit of ${limit}`, { offset: v.fileOffset, length: headerSize });
+  if (BigInt(count) > BigInt(limit)) {
+    throw new DumpError('COUNT_TOO_LARGE', `${what}: count ${count} exceeds the limit of ${limit}`, { offset: v.fileOffset + 8, length: 4 });
   }
-  if (headerSize + count * entrySize > v.length) {
-    throw new DumpError('COUNT_TOO_LARGE', `${what}: ${count} entries of ${entrySize} bytes do not fit the ${v.length}-byte stream`, {
+  const n = Number(count);
+  if (headerSize + n * entrySize > v.length) {
+    throw new DumpError('COUNT_TOO_LARGE', `${what}: ${n} entries of ${entrySize} bytes do not fit the ${v.length}-byte stream`, {
       offset: v.fileOffset,
       length: v.length,
     });
   }
+  return Array.from({ length: n }, (_, i) => headerSize + i * entrySize);
 }

@@ -1,6 +1,6 @@
 import type { StructView } from '../../bytes/struct-view.js';
 import { MinidumpLimits } from '../limits.js';
-import { checkTable, readMinidumpStringSoft, type StreamContext } from './common.js';
+import { tableEntryOffsets, readMinidumpStringSoft, type StreamContext } from './common.js';
 
 /** MINIDUMP_HANDLE_DESCRIPTOR (32 bytes) / _2 (40 bytes) with names resolved. */
 export interface MinidumpHandleDescriptor {
@@ -18,13 +18,10 @@ export interface MinidumpHandleDescriptor {
 /** MINIDUMP_HANDLE_DATA_STREAM (stream 12): u32 SizeOfHeader, SizeOfDescriptor, NumberOfDescriptors, Reserved. */
 export async function readHandleData(ctx: StreamContext, v: StructView): Promise<MinidumpHandleDescriptor[]> {
   const what = 'MINIDUMP_HANDLE_DATA_STREAM';
-  const headerSize = v.u32(0);
   const entrySize = v.u32(4);
-  const count = v.u32(8);
-  checkTable(v, headerSize, entrySize, 32, count, MinidumpLimits.maxHandles, what);
+  const offsets = tableEntryOffsets(v, v.u32(8), 32, MinidumpLimits.maxHandles, what);
   const out: MinidumpHandleDescriptor[] = [];
-  for (let i = 0; i < count; i++) {
-    const off = headerSize + i * entrySize;
+  for (const [i, off] of offsets.entries()) {
     const d: MinidumpHandleDescriptor = {
       handle: v.u64(off),
       typeName: await readMinidumpStringSoft(ctx, v.u32(off + 8), `${what}[${i}].TypeName`),

@@ -1,6 +1,7 @@
 import type { StructView } from '../../bytes/struct-view.js';
 import { StructView as View } from '../../bytes/struct-view.js';
 import { DumpError } from '../../errors.js';
+import { parseMaps, type Mapping } from '../../linux/maps.js';
 import { MinidumpLimits } from '../limits.js';
 import { readMinidumpStringSoft, type StreamContext } from './common.js';
 
@@ -19,28 +20,23 @@ export function readLinuxNulList(_ctx: StreamContext, v: StructView): string[] {
   return parts;
 }
 
-/** One line of /proc/<pid>/maps. */
-export interface LinuxMapping {
-  start: bigint;
-  end: bigint;
-  perms: string;
-  offset: bigint;
-  dev: string;
-  inode: number;
-  path: string;
-}
+/** One line of /proc/<pid>/maps (the type the live-capture side uses too). */
+export type LinuxMapping = Mapping;
 
-/** LinuxMaps parsed into lines (lines that do not parse are skipped with a diagnostic). */
+/**
+ * LinuxMaps parsed into mappings with the shared /proc/<pid>/maps parser, line by line so that a line
+ * that does not parse is skipped with a diagnostic instead of losing the whole stream.
+ */
 export function parseLinuxMaps(ctx: StreamContext, text: string): LinuxMapping[] {
   const out: LinuxMapping[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.replace(/\0+$/, '').split('\n')) {
     if (!line.trim()) continue;
-    const m = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+([0-9a-f]+)\s+(\S+)\s+(\d+)\s*(.*)$/i.exec(line);
-    if (!m) {
+    try {
+      out.push(...parseMaps(line));
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
       ctx.diagnostics.add(`LinuxMaps: unparsable line ${JSON.stringify(line.slice(0, 80))}`);
-      continue;
     }
-    out.push({ start: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]), perms: m[3]!, offset: BigInt('0x' + m[4]), dev: m[5]!, inode: Number(m[6]), path: m[7]! });
   }
   return out;
 }

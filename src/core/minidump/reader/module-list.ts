@@ -29,15 +29,32 @@ export type CodeViewRecord =
   | { kind: 'elf'; buildId: Uint8Array }
   | { kind: 'unknown'; signature: number; bytes: Uint8Array };
 
-/** MINIDUMP_MODULE (108 bytes) with its strings and records resolved. */
-export interface MinidumpModule {
+/** The first 24 bytes MINIDUMP_MODULE and MINIDUMP_UNLOADED_MODULE share, with the name resolved. */
+export interface MinidumpModuleHead {
   baseOfImage: bigint;
   sizeOfImage: number;
   checkSum: number;
   timeDateStamp: number;
   moduleNameRva: number;
-  /** Module path (MINIDUMP_STRING at ModuleNameRva). */
+  /** Module path (MINIDUMP_STRING at ModuleNameRva; '' when unreadable, with a diagnostic). */
   name: string;
+}
+
+/** u64 BaseOfImage; u32 SizeOfImage; u32 CheckSum; u32 TimeDateStamp; RVA ModuleNameRva. */
+export async function readModuleHead(ctx: StreamContext, v: StructView, off: number, what: string): Promise<MinidumpModuleHead> {
+  const moduleNameRva = v.u32(off + 20);
+  return {
+    baseOfImage: v.u64(off),
+    sizeOfImage: v.u32(off + 8),
+    checkSum: v.u32(off + 12),
+    timeDateStamp: v.u32(off + 16),
+    moduleNameRva,
+    name: (await readMinidumpStringSoft(ctx, moduleNameRva, `${what}.ModuleName`)) ?? '',
+  };
+}
+
+/** MINIDUMP_MODULE (108 bytes) with its strings and records resolved. */
+export interface MinidumpModule extends MinidumpModuleHead {
   versionInfo: VsFixedFileInfo;
   cvRecordLocation: MinidumpLocation;
   miscRecordLocation: MinidumpLocation;
@@ -96,7 +113,6 @@ export async function readModuleList(ctx: StreamContext, v: StructView): Promise
   for (let i = 0; i < count; i++) {
     const off = start + i * MINIDUMP_MODULE_SIZE;
     const what = `MINIDUMP_MODULE[${i}]`;
-    const moduleNameRva = v.u32(off + 20);
     const cvLoc = location(v, off + 76);
     let cvRecord: CodeViewRecord | undefined;
     if (cvLoc.dataSize > 0) {
@@ -108,12 +124,7 @@ export async function readModuleList(ctx: StreamContext, v: StructView): Promise
       }
     }
     out.push({
-      baseOfImage: v.u64(off),
-      sizeOfImage: v.u32(off + 8),
-      checkSum: v.u32(off + 12),
-      timeDateStamp: v.u32(off + 16),
-      moduleNameRva,
-      name: (await readMinidumpStringSoft(ctx, moduleNameRva, `${what}.ModuleName`)) ?? '',
+      ...(await readModuleHead(ctx, v, off, what)),
       versionInfo: parseFixedFileInfo(v, off + 24),
       cvRecordLocation: cvLoc,
       miscRecordLocation: location(v, off + 84),

@@ -91,5 +91,6 @@ export function cpuInfoOf(si: MinidumpSystemInfo): string | undefined {
   const model = si.processorRevision >> 8;
   const stepping = si.processorRevision & 0xff;
   const base = `family ${family} model ${model} stepping ${stepping}`;
-  return si.cpu.vendorId ? `${si.cpu.vendorId} ${base}` : base;
+  // Breakpad prefixes the vendor only for 32-bit x86 (GetCPUVendor), so AMD64 dumps read "family 6 …".
+  return si.arch === 'x86' && si.cpu.vendorId ? `${si.cpu.vendorId} ${base}` : base;
 }
