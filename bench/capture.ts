@@ -49,6 +49,11 @@ export async function run(): Promise<void> {
     const dkGap = (await target.command('gap')) / 1000;
     const dkReport = JSON.parse(dk.stdout) as { size: number; pauseMs: number; totalMs: number };
 
+    // For reference: dumpkit without the snapshot (memory copied while the target is stopped).
+    const cp = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '--snapshot', 'copy', '--overwrite', '-o', join(dir, 'dumpkit.dmp'), '--json']);
+    if (cp.code !== 0) throw new Error(`dumpkit capture --snapshot copy failed: ${cp.stderr}`);
+    const cpGap = (await target.command('gap')) / 1000;
+
     const gc = await timed('gcore', ['-o', join(dir, 'gcore'), String(target.pid)]);
     if (gc.code !== 0) throw new Error(`gcore failed: ${gc.stderr}`);
     const gcGap = (await target.command('gap')) / 1000;
@@ -62,6 +67,8 @@ export async function run(): Promise<void> {
       row('pause seen by the target (ms)', dkGap, gcGap),
       row('total wall time (ms)', dk.ms, gc.ms),
       row('file size (MiB)', dkReport.size / 1048576, gcSize / 1048576),
+      row('--snapshot copy: pause (ms)', cpGap, gcGap),
+      row('--snapshot copy: total (ms)', cp.ms, gc.ms),
       `dumpkit's own figures: pause ${dkReport.pauseMs.toFixed(1)} ms, total ${dkReport.totalMs.toFixed(1)} ms (inside the CLI, without Node start-up; includes fsync, which gcore does not do)`,
       `load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     ];

@@ -100,6 +100,17 @@ export class RunningTarget {
     return Number(await p);
   }
 
+  /** The spinning thread's counter advances within `withinMs` (polled: a loaded machine may not run it at once). */
+  async makesProgress(withinMs = 5000): Promise<boolean> {
+    const c1 = await this.command('count');
+    const end = Date.now() + withinMs;
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      if ((await this.command('count')) > c1) return true;
+    }
+    return false;
+  }
+
   get pid(): number {
     return this.info.pid;
   }

@@ -8,7 +8,7 @@ import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXEC
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
-import { copyRanges, CopyPool, directRanges, readFully } from './memory-copy.js';
+import { copyRanges, CopyPool, directRanges, readFully, snapshotRanges } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
 import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
@@ -171,7 +171,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     };
     if (snap) {
       method = 'snapshot';
-      memory = directRanges(snap, plan.ranges, diagnostics);
+      memory = snapshotRanges(snap, plan.ranges, diagnostics);
     } else if (!direct) {
       memory = await copyRanges(target, plan.ranges, pool, diagnostics, (d, t) => opts.onProgress?.('copy', d, t));
       pool.trim();

@@ -1,7 +1,7 @@
 import type { Diagnostics } from '../../core/diagnostics.js';
 import type { PlannedRange } from '../../core/minidump/varieties.js';
 import type { SnapshotMemory } from '../../core/minidump/writer/model.js';
-import type { MemoryReader } from './target.js';
+import type { MemoryReader, Snapshot } from './target.js';
 
 export const COPY_CHUNK = 64 * 1024 * 1024;
 /** Read-then-write piece for streaming from a snapshot: small enough to still be in cache when written. */
@@ -109,6 +109,42 @@ export function directRanges(target: MemoryReader, ranges: PlannedRange[], diagn
         const piece = buf.subarray(0, n);
         const zeroed = readFully(target, r.address + BigInt(off), piece);
         if (zeroed) diagnostics.add(`${zeroed} unreadable bytes in 0x${r.address.toString(16)}+0x${off.toString(16)} written as zeros`);
+        yield piece;
+      }
+    },
+  }));
+}
+
+/**
+ * Ranges streamed from a snapshot with read-ahead: while the writer writes one piece, the next is
+ * read on libuv's thread pool. Two buffers per range alternate; a short read is completed (and
+ * unreadable pages zero-filled) synchronously.
+ */
+export function snapshotRanges(snap: Snapshot, ranges: PlannedRange[], diagnostics: Diagnostics): SnapshotMemory[] {
+  const readAsync = snap.readMemoryAsync?.bind(snap);
+  if (!readAsync) return directRanges(snap, ranges, diagnostics);
+  return ranges.map((r) => ({
+    address: r.address,
+    size: r.size,
+    kind: r.kind,
+    async *chunks() {
+      const size = Math.min(STREAM_CHUNK, r.size);
+      const bufs = [new Uint8Array(size), new Uint8Array(size)];
+      const start = (off: number, i: number): Promise<Uint8Array> => {
+        const piece = bufs[i % 2]!.subarray(0, Math.min(STREAM_CHUNK, r.size - off));
+        const at = r.address + BigInt(off);
+        return readAsync(at, piece).then((n) => {
+          if (n < piece.length) {
+            const zeroed = readFully(snap, at + BigInt(Math.max(n, 0)), piece.subarray(Math.max(n, 0)));
+            if (zeroed) diagnostics.add(`${zeroed} unreadable bytes in 0x${at.toString(16)} written as zeros`);
+          }
+          return piece;
+        });
+      };
+      let pending = start(0, 0);
+      for (let off = 0, i = 0; off < r.size; off += STREAM_CHUNK, i++) {
+        const piece = await pending;
+        if (off + STREAM_CHUNK < r.size) pending = start(off + STREAM_CHUNK, i + 1);
         yield piece;
       }
     },

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync } from 'node:fs';
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
@@ -238,6 +238,11 @@ export class PtraceTarget implements TargetProcess {
           return 0;
         }
       },
+      readMemoryAsync: (address, buf) =>
+        new Promise<number>((resolve) => {
+          if (memFd === undefined) return resolve(0);
+          read(memFd, buf, 0, buf.length, address, (err, n) => resolve(err ? 0 : n));
+        }),
       end: () => {
         if (memFd !== undefined) closeSync(memFd);
         memFd = undefined;

@@ -17,6 +17,8 @@ export interface MemoryReader {
 
 /** A copy-on-write snapshot of the stopped process, readable after the process runs again. */
 export interface Snapshot extends MemoryReader {
+  /** Reads like readMemory, off the main thread (so reading the next piece overlaps writing this one). */
+  readMemoryAsync?(address: bigint, buf: Uint8Array): Promise<number>;
   /** Discards the snapshot. Safe to call more than once. */
   end(): void;
 }
