@@ -59,9 +59,7 @@ test('snapshot child released before EXITKILL dies by SIGSEGV without running; t
     const exitCode = Number(st![50]);
     assert.equal(exitCode & 0x7f, 11, `the child died of SIGSEGV at its first stack/TLS use (exit_code ${exitCode})`);
     assert.ok(target.threadStates().every((s) => s !== 't' && s !== 'T'), 'target threads are not stopped');
-    const c1 = await target.command('count');
-    await new Promise((res) => setTimeout(res, 50));
-    assert.ok((await target.command('count')) > c1, 'the target makes progress');
+    assert.ok(await target.makesProgress(), 'the target makes progress');
     assert.ok(!existsSync(out), 'no dump under the final name');
   } finally {
     await target.stop();
