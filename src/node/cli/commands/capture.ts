@@ -60,13 +60,16 @@ export function register(program: Command): void {
           },
         );
         bar.done();
-        const file = sink!.commit();
-        const report = { file, size: result.fileSize, ...result, fileSize: undefined };
+        const commitStart = performance.now();
+        const file = sink!.commit(); // fsync, then rename into place
+        const commitMs = performance.now() - commitStart;
+        // totalMs counts everything from the start of the capture to the file under its final name.
+        const report = { file, size: result.fileSize, ...result, fileSize: undefined, totalMs: result.totalMs + commitMs, commitMs };
         if (opts.json) process.stdout.write(toJson(report) + '\n');
         else {
           process.stdout.write(
             `${file}: ${variety} dump of ${name} (pid ${pid}, ${result.arch}), ${result.threads} threads, ${result.modules} modules, ` +
-              `${result.memoryBytes} bytes of memory; target paused ${result.pauseMs.toFixed(1)} ms, total ${result.totalMs.toFixed(1)} ms\n`,
+              `${result.memoryBytes} bytes of memory; target paused ${result.pauseMs.toFixed(1)} ms, total ${report.totalMs.toFixed(1)} ms (of which fsync+rename ${commitMs.toFixed(1)} ms)\n`,
           );
           for (const d of result.diagnostics.slice(0, 20)) process.stderr.write(`note: ${d}\n`);
         }
