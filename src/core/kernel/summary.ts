@@ -120,6 +120,9 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
   lines.push(`DirectoryTableBase: ${hex(s.directoryTableBase)}${s.kernelBase !== undefined ? `, kernel base ${hex(s.kernelBase)}` : ''}`);
   if (s.context) lines.push(`Context: pc ${hex(s.context.pc)}, sp ${hex(s.context.sp)}`);
   lines.push(`Physical memory in file: ${s.physicalPages} pages (${(s.physicalBytes / 1048576).toFixed(1)} MiB)`);
+  // What the dump can answer comes before the long lists, as the debugger says it on load.
+  lines.push('Limits:');
+  for (const l of s.limits) lines.push(`  - ${l}`);
   lines.push(`Modules (${s.modules.length}):`);
   for (const m of s.modules.slice(0, 50)) lines.push(`  ${hex(m.base)} ${hex(m.size).padStart(10)}  ${m.name}`);
   if (s.modules.length > 50) lines.push(`  … ${s.modules.length - 50} more (use --json)`);
@@ -134,8 +137,6 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
     if (s.processes.length > 50) lines.push(`  … ${s.processes.length - 50} more (use --json)`);
   }
   if (s.secondaryData.length) lines.push(`Secondary data: ${s.secondaryData.length} records`);
-  lines.push('Limits:');
-  for (const l of s.limits) lines.push(`  - ${l}`);
   if (s.diagnostics.length) {
     lines.push('Diagnostics:');
     for (const x of s.diagnostics) lines.push(`  ! ${x}`);
