@@ -41,7 +41,10 @@ describe('convert real corpus minidumps', { skip: corpusSkip }, () => {
       const out = join(dir, rel.replace(/\//g, '_') + '-mini.dmp');
       const r = runCli(['convert', corpusFile(`minidump/${rel}`), '--to', 'mini', '-o', out]);
       assert.equal(r.status, 0, r.stderr);
-      assert.ok(statSync(out).size > 0);
+      // The Linux dumps shrink: mini keeps only stacks and small windows, and the exception stream
+      // shares the crashing thread's context. (minidump2.dmp, from dbghelp, is already a mini dump
+      // whose exception context differs from the thread's: it stays about the same size.)
+      if (!rel.startsWith('breakpad/')) assert.ok(statSync(out).size < statSync(corpusFile(`minidump/${rel}`)).size, 'converted dump is smaller');
       const [a, b] = [await facts(corpusFile(`minidump/${rel}`)), await facts(out)];
       assert.deepEqual(b.modules, a.modules);
       assert.deepEqual(

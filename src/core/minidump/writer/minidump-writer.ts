@@ -39,8 +39,12 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   const small = snap.memory.filter((m) => m.kind !== 'bulk');
   const bulk = snap.memory.filter((m) => m.kind === 'bulk');
   const entries: DirectoryEntry[] = [];
+  // Empty ThreadNames / MemoryInfoList streams are left out: an empty MemoryInfoList would tell a
+  // reader (LLDB uses it as the region map) that the process had no memory at all.
+  const hasNames = snap.threads.some((t) => t.name !== undefined);
+  const hasMemoryInfo = snap.memoryInfo.length > 0;
   const streamCount =
-    5 /* SystemInfo, MiscInfo?, ModuleList, MemoryInfoList, ThreadList */ + 1 /* ThreadNames */ + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length;
+    4 /* SystemInfo, MiscInfo?, ModuleList, ThreadList */ + (hasMemoryInfo ? 1 : 0) + (hasNames ? 1 : 0) + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length;
   const start = sink.position;
   const out = new Out(sink, start);
   await out.put(new Uint8Array(HEADER_SIZE + streamCount * DIRECTORY_ENTRY_SIZE));
@@ -65,9 +69,9 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   for (const t of snap.threads) {
     if (t.name !== undefined) names.push({ threadId: t.id, nameRva: (await out.put(encodeMinidumpString(t.name), 4)).rva });
   }
-  entries.push({ type: StreamType.ThreadNamesStream, location: await out.put(encodeThreadNames(names), 4) });
+  if (hasNames) entries.push({ type: StreamType.ThreadNamesStream, location: await out.put(encodeThreadNames(names), 4) });
 
-  entries.push({ type: StreamType.MemoryInfoListStream, location: await out.put(encodeMemoryInfoList(snap.memoryInfo), 8) });
+  if (hasMemoryInfo) entries.push({ type: StreamType.MemoryInfoListStream, location: await out.put(encodeMemoryInfoList(snap.memoryInfo), 8) });
 
   const total = snap.memory.reduce((a, m) => a + m.size, 0);
   let done = 0;
@@ -85,14 +89,22 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   entries.push({ type: StreamType.MemoryListStream, location: await out.put(encodeMemoryList(placed), 8) });
 
   const threads: ThreadPlacement[] = [];
+  const contextBytes = new Map<number, Uint8Array>(); // thread id → its CONTEXT as written
   for (const t of snap.threads) {
-    const context = await out.put(t.rawContext ?? encodeContext(arch, t.registers), 16);
+    const bytes = t.rawContext ?? encodeContext(arch, t.registers);
+    const context = await out.put(bytes, 16);
+    contextBytes.set(t.id, bytes);
     threads.push({ thread: t, context, stack: { address: t.stack?.address ?? 0n, location: stackLocation(t.stack, placed) } });
   }
   entries.push({ type: StreamType.ThreadListStream, location: await out.put(encodeThreadList(threads), 8) });
 
   if (snap.exception) {
-    const context = await out.put(snap.exception.rawContext ?? encodeContext(arch, snap.exception.registers), 16);
+    // The exception's context is usually the crashing thread's own: point at that copy, as dbghelp
+    // and LLDB do, instead of writing the same 716/1232 bytes twice.
+    const bytes = snap.exception.rawContext ?? encodeContext(arch, snap.exception.registers);
+    const own = contextBytes.get(snap.exception.threadId);
+    const shared = own && sameBytes(own, bytes) ? threads.find((p) => p.thread.id === snap.exception!.threadId)?.context : undefined;
+    const context = shared ?? (await out.put(bytes, 16));
     entries.push({ type: StreamType.ExceptionStream, location: await out.put(encodeException(snap.exception, context), 8) });
   }
 
@@ -171,4 +183,10 @@ class Out {
     }
     if (got !== m.size) throw new DumpError('CAPTURE', `memory range at 0x${m.address.toString(16)} produced ${got} of its ${m.size} bytes`);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
