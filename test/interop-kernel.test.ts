@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { MemorySink } from '../src/core/bytes/byte-sink.js';
 import { MemorySource } from '../src/core/bytes/memory-source.js';
 import { KernelDump } from '../src/core/kernel/kernel-dump.js';
-import { writeKernelDump, type KernelDumpSpec, type PhysicalPages } from '../src/core/kernel/writer.js';
+import { writeKernelDump, type KernelDumpSpec } from '../src/core/kernel/writer.js';
+import { machineDumpSpec } from './fixtures/interop-machine-spec.js';
 import { FileSource } from '../src/node/file-source.js';
 import {
   MACHINE,
@@ -17,8 +18,6 @@ import {
   expectedTranslate,
   expectedVirt,
   fragmentedRuns,
-  machineContext,
-  machinePage,
   ramPfns,
   sparsePfns,
 } from './fixtures/interop-machine.js';
@@ -66,36 +65,11 @@ function expected(p: Probe): Uint8Array {
 const BLOB_GUID = '5D1A6B0E-2C3F-4E57-9A8B-6D756D706B74';
 const blobPayload = Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 3) & 0xff);
 
-function pagesOf(pfns: number[]): PhysicalPages {
-  return {
-    pageCount: pfns.length,
-    pfns: () => pfns,
-    readPage: (pfn, into) => machinePage(pfn, into),
-    readPages: (first, count, into) => {
-      for (let i = 0; i < count; i++) machinePage(first + i, into.subarray(i * 0x1000, (i + 1) * 0x1000));
-    },
-  };
-}
-
 function specFor(dumpType: 1 | 5 | 6, runs: readonly { basePage: number; pageCount: number }[] = MACHINE.runs): KernelDumpSpec {
   const pfns = dumpType === 1 ? ramPfns(runs) : sparsePfns();
   return {
-    machine: 'amd64',
-    dumpType,
-    buildNumber: MACHINE.buildNumber,
-    directoryTableBase: MACHINE.dtb,
-    pfnDataBase: MACHINE.pfnDataBase,
-    psLoadedModuleList: MACHINE.psLoadedModuleList,
-    psActiveProcessHead: MACHINE.psActiveProcessHead,
-    kdDebuggerDataBlock: MACHINE.kdbg,
-    numberProcessors: 1,
-    bugCheck: { code: MACHINE.bugCheck.code, parameters: [...MACHINE.bugCheck.parameters] },
-    context: machineContext(),
-    systemTime: MACHINE.systemTime,
-    systemUpTime: MACHINE.systemUpTime,
+    ...machineDumpSpec(dumpType, pfns),
     physicalMemoryRuns: runs.map((r) => ({ ...r })),
-    highestPfn: 0x101f, // the writer rounds the bitmap up to a multiple of 64 bits
-    pages: pagesOf(pfns),
     secondaryData: [{ guid: BLOB_GUID, data: blobPayload }],
     ...(dumpType === 6 ? { bitmapSignature: 'SDMP' as const } : {}),
   };

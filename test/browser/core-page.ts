@@ -5,7 +5,8 @@
  * Byte layouts are written literally here (COMMON.md: fixtures do not import the reader's tables).
  */
 import { BlobSource, DumpError, MemorySink, MemorySource, detectFormat, hex, kernel } from '../../src/core/index.js';
-import { MACHINE, machineContext, machinePage, sparsePfns } from '../fixtures/interop-machine.js';
+import { MACHINE, sparsePfns } from '../fixtures/interop-machine.js';
+import { machineDumpSpec } from '../fixtures/interop-machine-spec.js';
 
 /** A 32-byte MINIDUMP_HEADER followed by an empty stream directory. */
 function tinyMinidump(): Uint8Array<ArrayBuffer> {
@@ -50,23 +51,7 @@ async function run(): Promise<unknown> {
   // The kernel writer and reader, entirely in the browser: a type 5 dump of the interop machine.
   const pfns = sparsePfns();
   const sink = new MemorySink();
-  await kernel.writeKernelDump(sink, {
-    machine: 'amd64',
-    dumpType: 5,
-    buildNumber: MACHINE.buildNumber,
-    directoryTableBase: MACHINE.dtb,
-    pfnDataBase: MACHINE.pfnDataBase,
-    psLoadedModuleList: MACHINE.psLoadedModuleList,
-    psActiveProcessHead: MACHINE.psActiveProcessHead,
-    kdDebuggerDataBlock: MACHINE.kdbg,
-    numberProcessors: 1,
-    bugCheck: { code: MACHINE.bugCheck.code, parameters: [...MACHINE.bugCheck.parameters] },
-    context: machineContext(),
-    systemTime: MACHINE.systemTime,
-    systemUpTime: MACHINE.systemUpTime,
-    highestPfn: 0x101f,
-    pages: { pageCount: pfns.length, pfns: () => pfns, readPage: (pfn, into) => machinePage(pfn, into) },
-  });
+  await kernel.writeKernelDump(sink, machineDumpSpec(5, pfns));
   const kdSource = new BlobSource(new Blob([sink.toBytes() as Uint8Array<ArrayBuffer>]), 'written.dmp');
   const written = await kernel.KernelDump.open(kdSource);
   const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
