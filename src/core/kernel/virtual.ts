@@ -11,7 +11,6 @@ import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { PAGE_SIZE } from './header.js';
 import { readPieces } from './limits.js';
-import type { PhysicalMemory } from './physical.js';
 
 export type PagingMode = 'x64' | 'pae' | 'x86' | 'arm64';
 
@@ -44,6 +43,18 @@ export interface VirtualOptions {
   explain?: (va: bigint, error: DumpError) => DumpError;
 }
 
+/**
+ * What translation needs from physical memory. A dump's PhysicalMemory is one; a modeled machine
+ * or any page source can be another (see varieties/virtual-reader.ts).
+ */
+export interface PageStore {
+  hasPage(pfn: number): boolean;
+  /** When true, readPageInto may be called; otherwise pages are fetched with readPage. */
+  readonly canReadSync: boolean;
+  readPageInto(pfn: number, into: Uint8Array): void;
+  readPage(pfn: number): Promise<Uint8Array>;
+}
+
 export class VirtualMemory {
   /** Direct-mapped cache of table pages: slot = PFN mod CACHE_PAGES, allocated on first use. */
   private cacheBytes: Uint8Array | undefined;
@@ -54,7 +65,7 @@ export class VirtualMemory {
   readonly tableBase: bigint;
 
   constructor(
-    readonly physical: PhysicalMemory,
+    readonly physical: PageStore,
     tableBase: bigint,
     readonly mode: PagingMode = 'x64',
     private readonly options: VirtualOptions = {},
