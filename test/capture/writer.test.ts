@@ -44,6 +44,17 @@ function str(b: Uint8Array, rva: number): string {
   return new TextDecoder('utf-16le').decode(b.subarray(rva + 4, rva + 4 + len));
 }
 
+/** A process with nothing but memory, for writer tests. */
+const base = {
+  timestamp: 0,
+  flags: 0n,
+  system: { arch: 'amd64' as const, processorLevel: 6, processorRevision: 0, processorCount: 1, csdVersion: '', vendorId: '', cpuidVersion: 0, cpuidFeatures: 0 },
+  threads: [],
+  modules: [],
+  memoryInfo: [],
+  linuxStreams: [],
+};
+
 describe('minidump writer on a scripted process', () => {
   test('full: header, threads with AMD64 contexts, stacks in MemoryList, the rest in Memory64List, modules with BpEL', async () => {
     const { bytes, fake } = await captureFake('full');
@@ -160,18 +171,56 @@ describe('minidump writer on a scripted process', () => {
   });
 
   test('refuses overlapping memory ranges and ranges that produce the wrong number of bytes', async () => {
-    const base = {
-      timestamp: 0,
-      flags: 0n,
-      system: { arch: 'amd64' as const, processorLevel: 6, processorRevision: 0, processorCount: 1, csdVersion: '', vendorId: '', cpuidVersion: 0, cpuidFeatures: 0 },
-      threads: [],
-      modules: [],
-      memoryInfo: [],
-      linuxStreams: [],
-    };
     const range = (address: bigint, size: number) => ({ address, size, kind: 'bulk' as const, chunks: () => [new Uint8Array(size)] });
     await assert.rejects(writeMinidump({ ...base, memory: [range(0x1000n, 0x100), range(0x1080n, 0x100)] }, new MemorySink()), (e: unknown) => e instanceof DumpError && e.code === 'OVERLAP');
     const short = { address: 0x1000n, size: 0x100, kind: 'bulk' as const, chunks: () => [new Uint8Array(0x80)] };
     await assert.rejects(writeMinidump({ ...base, memory: [short] }, new MemorySink()), (e: unknown) => e instanceof DumpError && e.code === 'CAPTURE');
+  });
+
+  test('ranges that fill themselves (a snapshot writing its own memory) give the same file as streamed ones', async () => {
+    const bytesOf = (address: bigint, size: number): Uint8Array => new Uint8Array(size).map((_, i) => Number((address + BigInt(i)) % 251n));
+    const ranges = [
+      { address: 0x10000n, size: 0x3000 },
+      { address: 0x20000n, size: 0x1000 },
+      { address: 0x7f0000000000n, size: 0x5000 },
+    ];
+    const streamed = new MemorySink();
+    await writeMinidump({ ...base, memory: ranges.map((r) => ({ ...r, kind: 'bulk' as const, chunks: () => [bytesOf(r.address, r.size)] })) }, streamed);
+
+    // A sink that can reserve space, and ranges that write their bytes at the offset they are given.
+    class ReservingSink extends MemorySink {
+      reserve(length: number): Promise<number> {
+        return this.write(new Uint8Array(length)); // zeros until filled
+      }
+    }
+    const sink = new ReservingSink();
+    const fills: { address: bigint; at: number }[] = [];
+    let progressed = 0;
+    const memory = ranges.map((r) => ({
+      ...r,
+      kind: 'bulk' as const,
+      chunks: (): Uint8Array[] => {
+        throw new Error('chunks() must not be used when the range fills itself');
+      },
+      fill: async (at: number, progress: (n: number) => void): Promise<void> => {
+        fills.push({ address: r.address, at });
+        await sink.patch(at, bytesOf(r.address, r.size));
+        progress(r.size);
+      },
+    }));
+    const res = await writeMinidump({ ...base, memory }, sink, (done) => (progressed = done));
+    assert.equal(fills.length, 3);
+    assert.deepEqual(sink.toBytes(), streamed.toBytes(), 'byte-identical to the streamed file');
+    assert.equal(progressed, 0x9000, 'progress counts the filled bytes');
+    assert.equal(res.memoryBytes, 0x9000);
+    // Memory64List (stream 9): BaseRva, then the ranges back to back; each fill got its range's offset.
+    const dir = directory(sink.toBytes());
+    const m64 = dir.get(9)!;
+    const v = dv(sink.toBytes());
+    let at = Number(v.getBigUint64(m64.rva + 8, true));
+    for (const f of fills) {
+      assert.equal(f.at, at);
+      at += ranges.find((r) => r.address === f.address)!.size;
+    }
   });
 });

@@ -7,6 +7,11 @@ export interface ByteSink {
   write(bytes: Uint8Array): Promise<number>;
   /** Overwrites bytes already written (offset + length must not pass the current end). */
   patch(offset: number, bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional: moves the end past `length` bytes that will be written another way (see
+   * SnapshotMemory.fill); returns their offset. They read as zeros until written.
+   */
+  reserve?(length: number): Promise<number>;
   /** Current length. */
   readonly position: number;
 }

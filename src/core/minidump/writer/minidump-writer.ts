@@ -174,6 +174,11 @@ class Out {
     return { rva, size: bytes.length };
   }
   async stream(m: SnapshotMemory, progress: (n: number) => void): Promise<void> {
+    if (m.fill && this.sink.reserve) {
+      const at = await this.sink.reserve(m.size);
+      await m.fill(at, progress);
+      return;
+    }
     let got = 0;
     for await (const chunk of m.chunks()) {
       if (got + chunk.length > m.size) throw new DumpError('CAPTURE', `memory range at 0x${m.address.toString(16)} produced more than its ${m.size} bytes`);

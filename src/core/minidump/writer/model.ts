@@ -47,6 +47,12 @@ export interface SnapshotMemory {
   kind: 'stack' | 'small' | 'bulk';
   /** Produces exactly `size` bytes, in order, in as many chunks as it likes. */
   chunks(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /**
+   * Optional, used instead of `chunks()` when the sink can `reserve`: writes the range's `size`
+   * bytes itself at sink offset `at` (e.g. a process snapshot writing its own memory into the
+   * file), calling `progress` with each count of bytes done.
+   */
+  fill?(at: number, progress: (bytes: number) => void): Promise<void>;
 }
 
 export interface MemoryInfoRecord {
