@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ByteSink } from '../core/bytes/byte-sink.js';
 import { DumpError } from '../core/errors.js';
@@ -46,6 +46,19 @@ export class FileSink implements ByteSink {
     return at;
   }
 
+  /** Leaves `length` bytes to be written at their offset by someone else (the file is extended at commit). */
+  reserve(length: number): Promise<number> {
+    const at = this.position;
+    this.position += length;
+    return Promise.resolve(at);
+  }
+
+  /** The open temporary file's descriptor (to hand to a writer in another process). */
+  get descriptor(): number {
+    if (this.fd === undefined) throw new DumpError('IO', `${this.finalPath}: sink already closed`);
+    return this.fd;
+  }
+
   patch(offset: number, bytes: Uint8Array): Promise<void> {
     if (offset + bytes.length > this.position) throw new RangeError('patch past end of sink');
     this.writeAt(offset, bytes);
@@ -65,10 +78,14 @@ export class FileSink implements ByteSink {
     }
   }
 
-  /** Flushes, closes and renames into place. Returns the final path. */
-  commit(): string {
+  /**
+   * Closes and renames into place; with `sync`, first waits until the data is on disk (fsync).
+   * Returns the final path.
+   */
+  commit(options: { sync?: boolean } = {}): string {
     if (this.fd === undefined) throw new DumpError('IO', `${this.finalPath}: sink already closed`);
-    fsyncSync(this.fd);
+    ftruncateSync(this.fd, this.position); // reserved bytes at the end that were never written still count
+    if (options.sync) fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = undefined;
     if (this.overwrite) {

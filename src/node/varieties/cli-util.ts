@@ -20,15 +20,21 @@ export function parseIntOption(text: string, what: string, lo: number, hi: numbe
   return n;
 }
 
-/** Runs `write` into a FileSink: the file appears under its final name only when complete. */
-export async function writeFileSafely<T>(path: string, overwrite: boolean, write: (sink: ByteSink) => Promise<T>): Promise<T> {
+/**
+ * Runs `write` into a FileSink: the file appears under its final name only when complete. With
+ * `sync`, only once it is on disk, too (fsync): otherwise, like cp, the kernel writes it back.
+ */
+export async function writeFileSafely<T>(path: string, overwrite: boolean, write: (sink: ByteSink) => Promise<T>, sync = false): Promise<T> {
   const sink = FileSink.create(path, { overwrite });
   try {
     const r = await write(sink);
-    sink.commit();
+    sink.commit({ sync });
     return r;
   } catch (e) {
     sink.abort();
     throw e;
   }
 }
+
+/** What `--sync` says, for every command that writes a dump. */
+export const SYNC_OPTION_HELP = 'wait until the dump is on disk (fsync) before giving it its final name';

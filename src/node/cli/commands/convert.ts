@@ -9,13 +9,14 @@ import { Minidump } from '../../../core/minidump/minidump.js';
 import { formatBytes } from '../../../core/varieties/plan.js';
 import { checkDerivable, parseVariety, variety, type LiveOptions } from '../../../core/varieties/rules.js';
 import { FileSource } from '../../file-source.js';
-import { writeFileSafely } from '../../varieties/cli-util.js';
+import { SYNC_OPTION_HELP, writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, writeFromSource } from '../../varieties/variety-source.js';
 
 interface Opts {
   to: string;
   output?: string;
   overwrite?: boolean;
+  sync?: boolean;
   json?: boolean;
   hypervisorPages: string;
   userPages?: boolean;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .requiredOption('--to <variety>', 'active, kernel, automatic, small, live-full, live-kernel-stacks (kernel); miniplus, mini (minidumps)')
     .option('-o, --output <file>', 'output file (default: <in>-<variety>.dmp beside the input)')
     .option('--overwrite', 'replace an existing output file')
+    .option('--sync', SYNC_OPTION_HELP)
     .option('--hypervisor-pages <which>', 'for --to live-full: none, essential or all', 'none')
     .option('--user-pages', 'for --to live-full: keep user pages')
     .option('--json', 'print the result as JSON')
@@ -51,7 +53,7 @@ export function register(program: Command): void {
         let result;
         try {
           const dump = await Minidump.open(source);
-          result = await writeFileSafely(out, !!o.overwrite, (sink) => convertMinidump(dump, sink, to, diag));
+          result = await writeFileSafely(out, !!o.overwrite, (sink) => convertMinidump(dump, sink, to, diag), !!o.sync);
         } finally {
           await source.close();
         }
@@ -71,7 +73,7 @@ export function register(program: Command): void {
       const src = await openVarietySource(input, diag);
       try {
         checkDerivable(src.variety, target);
-        const r = await writeFileSafely(out, !!o.overwrite, (sink) => writeFromSource(src, target, sink));
+        const r = await writeFileSafely(out, !!o.overwrite, (sink) => writeFromSource(src, target, sink), !!o.sync);
         const result = {
           file: out,
           from: src.variety.name,

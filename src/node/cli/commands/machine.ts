@@ -5,7 +5,7 @@ import { PROFILE_NAMES, type ProfileName } from '../../../core/machine/profiles.
 import { formatBytes } from '../../../core/varieties/plan.js';
 import { variety, type Variety } from '../../../core/varieties/rules.js';
 import { DumpError } from '../../../core/errors.js';
-import { parseIntOption, parseSize, writeFileSafely } from '../../varieties/cli-util.js';
+import { parseIntOption, parseSize, SYNC_OPTION_HELP, writeFileSafely } from '../../varieties/cli-util.js';
 import { fromMachine, writeFromSource } from '../../varieties/variety-source.js';
 
 interface Opts {
@@ -16,6 +16,7 @@ interface Opts {
   dumpType: string;
   output: string;
   overwrite?: boolean;
+  sync?: boolean;
   json?: boolean;
 }
 
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--dump-type <t>', '5 complete (bitmap, default), 1 complete (runs), 6 kernel, 4 small', '5')
     .requiredOption('-o, --output <file>', 'dump file to write')
     .option('--overwrite', 'replace an existing file')
+    .option('--sync', SYNC_OPTION_HELP)
     .option('--json', 'print what was written as JSON')
     .action(async (o: Opts) => {
       const dumpType = parseIntOption(o.dumpType, '--dump-type', 1, 6);
@@ -52,6 +54,7 @@ export function register(program: Command): void {
       const src = fromMachine(m, `${m.profile.name}:${m.ramPages * 4096}`);
       const r = await writeFileSafely(o.output, !!o.overwrite, (sink) =>
         writeFromSource(src, v, sink, { comment: `dumpkit modeled ${m.profile.name} machine, seed ${m.seed}` }),
+        !!o.sync,
       );
       const out = { file: o.output, profile: m.profile.name, ramBytes: m.ramPages * 4096, seed: m.seed, vms: m.vms, dumpType, variety: v.name, bytes: r.bytes, pages: r.pages };
       process.stdout.write(o.json ? toJson(out) + '\n' : `${o.output}: ${v.name} dump (DumpType ${dumpType}) of a ${m.profile.name} with ${formatBytes(out.ramBytes)}, ${r.pages} pages, ${formatBytes(r.bytes)}\n`);
