@@ -148,9 +148,11 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       await target.command('gap');
       const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
       assert.equal(r.status, 0, r.stderr);
-      const rep = JSON.parse(r.stdout) as { method: string; pauseMs: number; memoryBytes: number };
+      const rep = JSON.parse(r.stdout) as { method: string; pauseMs: number; memoryBytes: number; bytesWrittenBySnapshot: number; diagnostics: string[] };
       assert.equal(rep.method, 'snapshot');
       assert.ok(rep.memoryBytes > 256 * 1024 * 1024);
+      // The snapshot child wrote the bulk memory into the file itself (snapshot-writer.ts).
+      assert.ok(rep.bytesWrittenBySnapshot > 256 * 1024 * 1024, `${rep.bytesWrittenBySnapshot} bytes written by the snapshot (${rep.diagnostics.join('; ')})`);
       // The heap as the target wrote it: first byte of page k is k & 0xff (many 4 MiB read-ahead pieces).
       const source = FileSource.open(out);
       try {
@@ -168,6 +170,55 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       await target.stop();
     }
   });
+
+  for (const [how, env] of [
+    ['its write loop', {}],
+    ['one injected pwrite64 per piece (no executable page allowed)', { DUMPKIT_TEST_NO_WRITE_LOOP: '1' }],
+  ] as const) {
+  test(`snapshot writing with ${how}: pages that fault when read (a mapping past the end of its file) are zeros, the rest as in memory`, async () => {
+    const file = join(dir, 'short.bin');
+    const page = new Uint8Array(4096).map((_, i) => (i * 13 + 5) & 0xff);
+    writeFileSync(file, page);
+    const target = await RunningTarget.start(buildTarget(64)!, ['--short-file', file]);
+    try {
+      const out = join(dir, `short-${Object.keys(env).length}.dmp`);
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out], { env });
+      assert.equal(r.status, 0, r.stderr);
+      const rep = JSON.parse(r.stdout) as { method: string; bytesWrittenBySnapshot: number; diagnostics: string[] };
+      assert.equal(rep.method, 'snapshot');
+      assert.ok(rep.bytesWrittenBySnapshot > 0, 'the snapshot wrote memory itself');
+      assert.equal(
+        rep.diagnostics.some((d) => d.includes('without its write loop')),
+        'DUMPKIT_TEST_NO_WRITE_LOOP' in env,
+        `the way it wrote: ${rep.diagnostics.join('; ')}`,
+      );
+      const base = BigInt(target.info.short_map);
+      // Reported in blocks (dumpkit reads on to a 64 KiB boundary after a fault): 12288 bytes in all, past the first page.
+      let reported = 0;
+      for (const d of rep.diagnostics) {
+        const m = /^(\d+) unreadable bytes in 0x([0-9a-f]+) written as zeros$/.exec(d);
+        if (m && BigInt('0x' + m[2]) >= base && BigInt('0x' + m[2]) < base + 4n * 4096n) {
+          assert.ok(BigInt('0x' + m[2]) >= base + 4096n, `${d}: not in the page inside the file`);
+          reported += Number(m[1]);
+        }
+      }
+      assert.equal(reported, 12288, `the three pages past the end of the file are reported: ${rep.diagnostics.join('; ')}`);
+      const source = FileSource.open(out);
+      try {
+        const dump = await Minidump.open(source);
+        const range = (await dump.memoryRanges()).find((m) => m.start === base);
+        assert.ok(range && range.size === 4 * 4096, 'the whole four-page mapping is in the dump');
+        assert.deepEqual(await dump.readMemory(base, 4096), page, 'the page inside the file, byte for byte');
+        assert.deepEqual(await dump.readMemory(base + 4096n, 3 * 4096), new Uint8Array(3 * 4096), 'the pages past its end, zeros');
+      } finally {
+        await source.close();
+      }
+      await assertRunsAgain(target);
+    } finally {
+      await target.stop();
+    }
+  });
+  }
 
   test('no such process / no such name: one-line errors, exit 2', () => {
     const r = runCli(['capture', '999999999']);

@@ -37,23 +37,31 @@ function childrenOf(pid: number): number[] {
   });
 }
 
+/**
+ * Runs a capture that SIGKILLs itself at failspot `spot`; returns the one snapshot child it made
+ * and that child's /proc stat fields once it is dead (or 5 s have passed).
+ */
+async function captureKilledAt(target: RunningTarget, spot: string, out: string): Promise<{ child: number; st: string[] | undefined }> {
+  const before = new Set(childrenOf(target.pid));
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, mainTs, 'capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '-o', out], {
+    env: { ...process.env, DUMPKIT_FAILSPOT: spot },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.signal, 'SIGKILL', `dumpkit reached the failspot (stderr: ${r.stderr})`);
+  const fresh = childrenOf(target.pid).filter((c) => !before.has(c));
+  assert.equal(fresh.length, 1, 'exactly one snapshot child was made');
+  const child = fresh[0]!;
+  const end = Date.now() + 5000;
+  while (stat(child)?.[1] !== 'Z' && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+  return { child, st: stat(child) };
+}
+
 test('snapshot child released before EXITKILL dies by SIGSEGV without running; the target runs on', { skip: gccSkip, timeout: 90_000 }, async () => {
   const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '64']);
   try {
-    const before = new Set(childrenOf(target.pid));
     const out = join(dir, 'window.dmp');
-    const r = spawnSync(process.execPath, ['--import', tsxLoader, mainTs, 'capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '-o', out], {
-      env: { ...process.env, DUMPKIT_FAILSPOT: 'snapshot-before-exitkill' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(r.signal, 'SIGKILL', `dumpkit reached the failspot (stderr: ${r.stderr})`);
-    const fresh = childrenOf(target.pid).filter((c) => !before.has(c));
-    assert.equal(fresh.length, 1, 'exactly one snapshot child was made');
-    const child = fresh[0]!;
-    const end = Date.now() + 5000;
-    while (stat(child)?.[1] !== 'Z' && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
-    const st = stat(child);
+    const { st } = await captureKilledAt(target, 'snapshot-before-exitkill', out);
     assert.equal(st?.[1], 'Z', `released child is ${st?.[1]}, not dead`);
     // Field 52 (exit_code): the signal that ended it, | 0x80 when it dumped core.
     const exitCode = Number(st![50]);
@@ -61,6 +69,31 @@ test('snapshot child released before EXITKILL dies by SIGSEGV without running; t
     assert.ok(target.threadStates().every((s) => s !== 't' && s !== 'T'), 'target threads are not stopped');
     assert.ok(await target.makesProgress(), 'the target makes progress');
     assert.ok(!existsSync(out), 'no dump under the final name');
+  } finally {
+    await target.stop();
+  }
+});
+
+/**
+ * The same, while the snapshot child writes its own memory into the dump file (its write loop
+ * running, not stopped): PTRACE_O_EXITKILL kills it with dumpkit, the target runs on, and only
+ * the temporary file is left, under a name that says what it is.
+ */
+test('dumpkit SIGKILLed while the snapshot child writes the dump: the child dies with it (SIGKILL), the target runs on', { skip: gccSkip, timeout: 90_000 }, async () => {
+  const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '256']);
+  try {
+    const out = join(dir, 'writing.dmp');
+    const { st } = await captureKilledAt(target, 'snapshot-writing', out);
+    assert.equal(st?.[1], 'Z', `the writing child is ${st?.[1]}, not dead`);
+    assert.equal(Number(st![50]) & 0x7f, 9, 'killed by SIGKILL (PTRACE_O_EXITKILL), not ended some other way');
+    assert.ok(target.threadStates().every((s) => s !== 't' && s !== 'T'), 'target threads are not stopped');
+    assert.ok(await target.makesProgress(), 'the target makes progress');
+    assert.ok(!existsSync(out), 'no dump under the final name');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('writing.dmp')),
+      [readdirSync(dir).find((f) => /^\.writing\.dmp\.\d+\.dumpkit-tmp$/.test(f))],
+      'only the temporary file is left',
+    );
   } finally {
     await target.stop();
   }

@@ -50,6 +50,8 @@ export interface TargetInfo {
   pattern_len: number;
   heap: string;
   spin_fn: string;
+  /** With --short-file: a four-page mapping of a one-page file ("(nil)" otherwise). */
+  short_map: string;
   threads: { tid: number; role: string; local: string }[];
 }
 

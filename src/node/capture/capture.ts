@@ -8,7 +8,7 @@ import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXEC
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
-import { copyRanges, CopyPool, directRanges, readFully, snapshotRanges } from './memory-copy.js';
+import { copyRanges, CopyPool, directRanges, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
 import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
@@ -47,6 +47,8 @@ export interface CaptureResult {
   writtenWhilePaused: boolean;
   /** How memory was taken: from a copy-on-write snapshot, copied while stopped, or written while stopped. */
   method: 'snapshot' | 'copy' | 'direct';
+  /** Bytes of memory the snapshot process wrote into the file itself (the rest passed through dumpkit). */
+  bytesWrittenBySnapshot: number;
   diagnostics: string[];
 }
 
@@ -58,7 +60,7 @@ const MiB = 1024 * 1024;
  * target has been stopped successfully). The target is stopped only while its registers and
  * memory are copied into our memory; the file is written after it runs again.
  */
-export async function captureProcess(target: TargetProcess, openSink: () => ByteSink, opts: CaptureOptions): Promise<CaptureResult> {
+export async function captureProcess(target: TargetProcess, openSink: () => ByteSink & Partial<FillTarget>, opts: CaptureOptions): Promise<CaptureResult> {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const diagnostics = opts.diagnostics ?? new Diagnostics();
@@ -107,7 +109,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   let written = false;
   let method: CaptureResult['method'] = 'copy';
   let snap: Snapshot | undefined;
-  let sink: ByteSink | undefined;
+  const stats = { bytesWrittenBySnapshot: 0 };
+  let sink: (ByteSink & Partial<FillTarget>) | undefined;
   let writeResult: Awaited<ReturnType<typeof writeMinidump>> | undefined;
   try {
     pauseStart = now();
@@ -171,7 +174,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     };
     if (snap) {
       method = 'snapshot';
-      memory = snapshotRanges(snap, plan.ranges, diagnostics);
+      // The snapshot writes its memory into the file itself where it can (one copy in the kernel).
+      memory = snapshotFileRanges(snap, plan.ranges, diagnostics, () => sink!, stats);
     } else if (!direct) {
       memory = await copyRanges(target, plan.ranges, pool, diagnostics, (d, t) => opts.onProgress?.('copy', d, t));
       pool.trim();
@@ -219,6 +223,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     totalMs: t1 - t0,
     writtenWhilePaused: written,
     method,
+    bytesWrittenBySnapshot: stats.bytesWrittenBySnapshot,
     diagnostics: diagnostics.list(),
   };
 }

@@ -5,8 +5,10 @@
  *
  * Points: snapshot-before-exitkill — the copy-on-write child exists and is stopped, but is not yet
  * tied to dumpkit's life by PTRACE_O_EXITKILL.
+ * snapshot-writing — the copy-on-write child is running its write loop, writing its memory into
+ * the dump file.
  */
-export type FailSpot = 'snapshot-before-exitkill';
+export type FailSpot = 'snapshot-before-exitkill' | 'snapshot-writing';
 
 export function failspot(name: FailSpot): void {
   if (process.env.DUMPKIT_FAILSPOT === name) process.kill(process.pid, 'SIGKILL');

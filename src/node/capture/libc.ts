@@ -107,3 +107,46 @@ export function readProcessMemory(pid: number, address: bigint, buf: Uint8Array)
   }
   return Number(pvReadv(pid, [{ iov_base: buf, iov_len: buf.length }], 1, [{ iov_base: address, iov_len: buf.length }], 1, 0));
 }
+
+const syscallFn = lib.func('long syscall(long number, ...)');
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
+/** pidfd_open(pid, 0): a file descriptor for the process, or -1. */
+export function pidfdOpen(pid: number): number {
+  return Number(syscallFn(SYS_PIDFD_OPEN, 'int', pid, 'uint', 0));
+}
+/** pidfd_getfd(pidfd, fd, 0): a duplicate, in this process, of another process's descriptor, or -1. */
+export function pidfdGetfd(pidfd: number, fd: number): number {
+  return Number(syscallFn(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'uint', 0));
+}
+
+const closeFn = lib.func('int close(int fd)');
+export function close(fd: number): number {
+  return closeFn(fd) as number;
+}
+
+const sendmsgFn = lib.func('long sendmsg(int fd, uintptr_t msg, int flags)');
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+/**
+ * Sends one byte and the descriptor `passFd` over the Unix socket `sock` (SCM_RIGHTS). The
+ * msghdr is built by hand in a buffer outside the V8 heap, whose address does not move.
+ */
+export function sendFd(sock: number, passFd: number): number {
+  const buf = new Uint8Array(OFF_HEAP_MIN);
+  const base = BigInt(addressOf(buf, 0, 0) as number | bigint);
+  const dv = new DataView(buf.buffer);
+  // struct msghdr at 0 (56 bytes), struct iovec at 64, control (struct cmsghdr + int) at 128, data at 256.
+  dv.setBigUint64(16, base + 64n, true); // msg_iov
+  dv.setBigUint64(24, 1n, true); // msg_iovlen
+  dv.setBigUint64(32, base + 128n, true); // msg_control
+  dv.setBigUint64(40, 24n, true); // msg_controllen = CMSG_SPACE(sizeof(int))
+  dv.setBigUint64(64, base + 256n, true); // iov_base
+  dv.setBigUint64(72, 1n, true); // iov_len
+  dv.setBigUint64(128, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
+  dv.setInt32(136, SOL_SOCKET, true);
+  dv.setInt32(140, SCM_RIGHTS, true);
+  dv.setInt32(144, passFd, true);
+  buf[256] = 0x44; // 'D'
+  return Number(sendmsgFn(sock, base, 0));
+}

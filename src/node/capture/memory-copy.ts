@@ -1,7 +1,8 @@
 import type { Diagnostics } from '../../core/diagnostics.js';
 import type { PlannedRange } from '../../core/minidump/varieties.js';
 import type { SnapshotMemory } from '../../core/minidump/writer/model.js';
-import type { MemoryReader, Snapshot } from './target.js';
+import { DumpError } from '../../core/errors.js';
+import type { MemoryReader, Snapshot, SnapshotFileWriter } from './target.js';
 
 export const COPY_CHUNK = 64 * 1024 * 1024;
 /** Read-then-write piece for streaming from a snapshot: small enough to still be in cache when written. */
@@ -149,4 +150,86 @@ export function snapshotRanges(snap: Snapshot, ranges: PlannedRange[], diagnosti
       }
     },
   }));
+}
+
+/** Where snapshot memory is written when the snapshot writes it itself. */
+export interface FillTarget {
+  /** The open dump file's descriptor, handed to the snapshot. */
+  readonly descriptor?: number;
+  patch(offset: number, bytes: Uint8Array): Promise<void>;
+}
+
+const ENOSPC = 28;
+const EFAULT = 14;
+/** One write by the snapshot: short enough for progress reports, long enough that its two ptrace stops cost nothing. */
+const CHILD_WRITE_PIECE = 256 * 1024 * 1024;
+/** After an unreadable page, dumpkit reads on to this boundary itself before handing back to the snapshot. */
+const FAULT_BLOCK = 64 * 1024;
+
+/**
+ * Ranges the snapshot writes into the dump file itself (snapshot-writer.ts): `fill` has it
+ * pwrite64 its own memory at the range's file offset, one copy in the kernel. Unreadable pages
+ * (the snapshot's write stops at them) are read and zero-filled by dumpkit; if the snapshot
+ * cannot write at all, dumpkit writes what is left through `chunks()`'s read path.
+ */
+export function snapshotFileRanges(snap: Snapshot, ranges: PlannedRange[], diagnostics: Diagnostics, sink: () => FillTarget, stats: { bytesWrittenBySnapshot: number } = { bytesWrittenBySnapshot: 0 }): SnapshotMemory[] {
+  const streamed = snapshotRanges(snap, ranges, diagnostics);
+  let writer: SnapshotFileWriter | undefined;
+  let tried = false;
+  const getWriter = (): SnapshotFileWriter | undefined => {
+    if (tried) return writer;
+    tried = true;
+    const fd = sink().descriptor;
+    if (fd === undefined || !snap.fileWriter) return undefined;
+    const w = snap.fileWriter(fd);
+    if ('reason' in w) diagnostics.add(`the snapshot does not write the dump itself (${w.reason}): memory passes through dumpkit`);
+    else {
+      writer = w;
+      if (!w.hasLoop) diagnostics.add('the snapshot writes the dump without its write loop (no executable page allowed): one pwrite64 per ptrace round trip');
+    }
+    return writer;
+  };
+  const slowPath = async (address: bigint, length: number, at: number, progress: (n: number) => void): Promise<void> => {
+    const buf = new Uint8Array(Math.min(STREAM_CHUNK, length));
+    for (let off = 0; off < length; off += STREAM_CHUNK) {
+      const piece = buf.subarray(0, Math.min(STREAM_CHUNK, length - off));
+      const zeroed = readFully(snap, address + BigInt(off), piece);
+      if (zeroed) diagnostics.add(`${zeroed} unreadable bytes in 0x${(address + BigInt(off)).toString(16)} written as zeros`);
+      await sink().patch(at + off, piece);
+      progress(piece.length);
+    }
+  };
+  return ranges.map((r, i) => {
+    if (r.kind !== 'bulk') return streamed[i]!;
+    return {
+      ...streamed[i]!,
+      async fill(at: number, progress: (n: number) => void): Promise<void> {
+        let off = 0;
+        while (off < r.size) {
+          const address = r.address + BigInt(off);
+          const w = getWriter();
+          if (!w) return slowPath(address, r.size - off, at + off, progress);
+          const res = await w.writePiece(address, Math.min(CHILD_WRITE_PIECE, r.size - off), at + off);
+          if ('written' in res && res.written > 0) {
+            off += res.written;
+            stats.bytesWrittenBySnapshot += res.written;
+            progress(res.written);
+            continue;
+          }
+          const errno = 'errno' in res ? res.errno : EFAULT;
+          if (errno === EFAULT) {
+            // Unreadable at `address`: dumpkit reads (zero-filling what it cannot) to the next boundary.
+            const n = Math.min(FAULT_BLOCK - Number(address % BigInt(FAULT_BLOCK)), r.size - off);
+            await slowPath(address, n, at + off, progress);
+            off += n;
+            continue;
+          }
+          if (errno === ENOSPC) throw new DumpError('IO', `no space left on the device while writing memory at 0x${address.toString(16)}`);
+          diagnostics.add(`the snapshot stopped writing the dump (errno ${errno}): dumpkit writes the rest`);
+          w.close();
+          writer = undefined;
+        }
+      },
+    };
+  });
 }

@@ -2,7 +2,9 @@ import { closeSync, openSync, read, readFileSync, readSync, readdirSync } from '
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
+import { cgroupLimitReason } from './cgroup.js';
 import { endSnapshot, forkSnapshot } from './snapshot.js';
+import { ChildFileWriter } from './snapshot-writer.js';
 import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
@@ -214,8 +216,9 @@ export class PtraceTarget implements TargetProcess {
       const b = new Uint8Array(2);
       return libc.readProcessMemory(this.pid, address, b) === 2 ? b : undefined;
     });
-    if (r.child === undefined) return { reason: r.reason ?? 'unknown' };
+    if (r.child === undefined || r.site === undefined) return { reason: r.reason ?? 'unknown' };
     const child = r.child;
+    const site = r.site;
     let ended = false;
     // Read through /proc/CHILD/mem, not process_vm_readv: the latter pins pages (FOLL_PIN), which
     // makes the kernel unshare (copy) every copy-on-write page it touches — doubling the work and
@@ -243,6 +246,11 @@ export class PtraceTarget implements TargetProcess {
           if (memFd === undefined) return resolve(0);
           read(memFd, buf, 0, buf.length, address, (err, n) => resolve(err ? 0 : n));
         }),
+      fileWriter: (fd) => {
+        const limited = cgroupLimitReason(this.pid);
+        if (limited) return { reason: limited };
+        return ChildFileWriter.open(child, site, fd);
+      },
       end: () => {
         if (memFd !== undefined) closeSync(memFd);
         memFd = undefined;

@@ -31,14 +31,17 @@ const ERESTARTNOHAND = -514n;
 const ERESTART_RESTARTBLOCK = -516n;
 
 // x86_64 user_regs_struct offsets.
-const RAX = 10 * 8;
-const RDI = 14 * 8;
-const RSI = 13 * 8;
-const RDX = 12 * 8;
-const R10 = 7 * 8;
-const R8 = 9 * 8;
-const ORIG_RAX = 15 * 8;
-const RIP = 16 * 8;
+export const RAX = 10 * 8;
+export const RDI = 14 * 8;
+export const RSI = 13 * 8;
+export const RDX = 12 * 8;
+export const R10 = 7 * 8;
+export const R8 = 9 * 8;
+export const R9 = 8 * 8;
+export const R12 = 3 * 8;
+export const R13 = 2 * 8;
+export const ORIG_RAX = 15 * 8;
+export const RIP = 16 * 8;
 const REGS_SIZE = 27 * 8;
 
 const SYS_EXIT = 60;
@@ -48,7 +51,7 @@ const CLONE_SETTLS = 0x80000n;
 const WAIT_MS = 5000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-function waitStopped(tid: number): number {
+export function waitStopped(tid: number): number {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const [r, status] = libc.waitpid(tid, libc.__WALL | libc.WNOHANG);
@@ -62,7 +65,7 @@ function waitStopped(tid: number): number {
   }
 }
 
-function readRegs(tid: number): Uint8Array | undefined {
+export function readRegs(tid: number): Uint8Array | undefined {
   const b = new Uint8Array(REGS_SIZE);
   return libc.ptraceGetRegset(tid, libc.NT_PRSTATUS, b) === REGS_SIZE ? b : undefined;
 }
@@ -72,7 +75,7 @@ function readRegs(tid: number): Uint8Array | undefined {
  * the child's pid, or undefined (with the reason) when no thread is at a safe injection site or
  * the system call fails. Never leaves a thread with changed registers.
  */
-export function forkSnapshot(pid: number, candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { child?: number; reason?: string } {
+export function forkSnapshot(pid: number, candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { child?: number; site?: bigint; reason?: string } {
   let site: { tid: number; regs: Uint8Array } | undefined;
   for (const tid of candidates) {
     const regs = readRegs(tid);
@@ -161,7 +164,7 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
       endSnapshot(child);
       return { reason: `could not tie the snapshot child's life to dumpkit's (PTRACE_O_EXITKILL: errno ${exitKillError})` };
     }
-    return child ? { child } : { reason: 'the clone system call made no child' };
+    return child ? { child, site: sv.getBigUint64(RIP, true) - 2n } : { reason: 'the clone system call made no child' };
   } finally {
     if (injected && libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, restore) < 0) {
       // Should not happen: the thread is stopped and ours. Say so loudly rather than hide it.

@@ -19,8 +19,25 @@ export interface MemoryReader {
 export interface Snapshot extends MemoryReader {
   /** Reads like readMemory, off the main thread (so reading the next piece overlaps writing this one). */
   readMemoryAsync?(address: bigint, buf: Uint8Array): Promise<number>;
+  /**
+   * Makes the snapshot write its own memory into `fd`, an open file of dumpkit's (one copy of
+   * each byte instead of a pass through dumpkit), or says why it cannot.
+   */
+  fileWriter?(fd: number): SnapshotFileWriter | { reason: string };
   /** Discards the snapshot. Safe to call more than once. */
   end(): void;
+}
+
+/** Writes snapshot memory into a file: see snapshot-writer.ts. */
+export interface SnapshotFileWriter {
+  /**
+   * Writes up to `length` bytes at `address` to file offset `offset`; returns the bytes written
+   * (fewer when an unreadable page stops it) or the errno that stopped it at its first byte.
+   */
+  writePiece(address: bigint, length: number, offset: number): Promise<{ written: number } | { errno: number }>;
+  /** False when each write costs a round trip to dumpkit (no write loop in the snapshot). */
+  readonly hasLoop: boolean;
+  close(): void;
 }
 
 /**
