@@ -1,7 +1,8 @@
 // bench/capture.ts: pause and total time of `dumpkit capture --type full` vs `gcore` on a process
 // with 2 GiB of touched heap. The pause is measured from the target's side: a thread in the
 // target records the longest gap in its own 0.5 ms ticking (test/fixtures/target/target.c).
-// Run: npm run bench -- capture   (needs gcc and gdb's gcore; DUMPKIT_BENCH_HEAP_MB to change the size)
+// Run: npm run bench -- capture   (needs gcc and gdb's gcore; DUMPKIT_BENCH_HEAP_MB to change the size,
+// DUMPKIT_BENCH_ROUNDS the number of alternating rounds, 5 by default)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,8 +31,21 @@ function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number 
   });
 }
 
+interface Run {
+  ms: number;
+  gap: number;
+  size: number;
+  report?: { pauseMs: number; totalMs: number; commitMs: number; method: string };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 export async function run(): Promise<void> {
   const heapMb = Number(process.env.DUMPKIT_BENCH_HEAP_MB ?? 2048);
+  const rounds = Number(process.env.DUMPKIT_BENCH_ROUNDS ?? 5);
   if (spawnSync('sh', ['-c', 'command -v gcore']).status !== 0) throw new Error('gcore (Debian gdb) is not installed');
   build();
   const binary = buildTarget(64)!;
@@ -42,34 +56,61 @@ export async function run(): Promise<void> {
     await target.command('gap'); // reset the gap meter
     await new Promise((r) => setTimeout(r, 1000));
     const baseline = await target.command('gap'); // longest gap in 1 s of doing nothing: the meter's noise
-    await target.command('gap');
 
-    const dk = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '-o', join(dir, 'dumpkit.dmp'), '--json']);
-    if (dk.code !== 0) throw new Error(`dumpkit capture failed: ${dk.stderr}`);
-    const dkGap = (await target.command('gap')) / 1000;
-    const dkReport = JSON.parse(dk.stdout) as { size: number; pauseMs: number; totalMs: number; commitMs: number };
+    // Each tool writes a new file, deleted after the run, so both find the page cache alike.
+    const dumpkit = async (extra: string[] = []): Promise<Run> => {
+      const file = join(dir, 'dumpkit.dmp');
+      await target.command('gap');
+      const r = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '-o', file, '--json', ...extra]);
+      if (r.code !== 0) throw new Error(`dumpkit capture failed: ${r.stderr}`);
+      const gap = (await target.command('gap')) / 1000;
+      const report = JSON.parse(r.stdout) as Run['report'] & { size: number };
+      rmSync(file);
+      return { ms: r.ms, gap, size: report.size, report };
+    };
+    const gcore = async (): Promise<Run> => {
+      const prefix = join(dir, 'gcore');
+      await target.command('gap');
+      const r = await timed('gcore', ['-o', prefix, String(target.pid)]);
+      if (r.code !== 0) throw new Error(`gcore failed: ${r.stderr}`);
+      const gap = (await target.command('gap')) / 1000;
+      const file = `${prefix}.${target.pid}`;
+      const size = statSync(file).size;
+      rmSync(file);
+      return { ms: r.ms, gap, size };
+    };
 
-    // For reference: dumpkit without the snapshot (memory copied while the target is stopped).
-    const cp = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '--snapshot', 'copy', '--overwrite', '-o', join(dir, 'dumpkit.dmp'), '--json']);
-    if (cp.code !== 0) throw new Error(`dumpkit capture --snapshot copy failed: ${cp.stderr}`);
-    const cpGap = (await target.command('gap')) / 1000;
-
-    const gc = await timed('gcore', ['-o', join(dir, 'gcore'), String(target.pid)]);
-    if (gc.code !== 0) throw new Error(`gcore failed: ${gc.stderr}`);
-    const gcGap = (await target.command('gap')) / 1000;
-    const gcSize = statSync(join(dir, `gcore.${target.pid}`)).size;
+    // Alternate which tool goes first: on a VM, how fast new page cache comes depends on what ran before.
+    const dk: Run[] = [];
+    const gc: Run[] = [];
+    for (let i = 0; i < rounds; i++) {
+      if (i % 2 === 0) {
+        dk.push(await dumpkit());
+        gc.push(await gcore());
+      } else {
+        gc.push(await gcore());
+        dk.push(await dumpkit());
+      }
+    }
+    const synced = await dumpkit(['--sync']);
+    const copied = await dumpkit(['--snapshot', 'copy']);
 
     const f = (n: number): string => n.toFixed(0).padStart(9);
     const row = (label: string, a: number, b: number): string => `${label.padEnd(34)}${f(a)}${f(b)}   ${(a / b).toFixed(3)}`;
+    const med = (rs: Run[], k: (r: Run) => number): number => median(rs.map(k));
+    const list = (rs: Run[], k: (r: Run) => number): string => rs.map((r) => k(r).toFixed(0)).join(' ');
     const out = [
-      `target: ${heapMb} MiB touched heap, pid ${target.pid}; longest gap in 1 s idle (meter noise) ${(baseline / 1000).toFixed(2)} ms`,
+      `target: ${heapMb} MiB touched heap, pid ${target.pid}, a thread spinning on one CPU; longest gap in 1 s idle (meter noise) ${(baseline / 1000).toFixed(2)} ms`,
+      `${rounds} rounds, dumpkit and gcore alternating which goes first; medians:`,
       `${''.padEnd(34)}  dumpkit    gcore   dumpkit/gcore`,
-      row('pause seen by the target (ms)', dkGap, gcGap),
-      row('total wall time (ms)', dk.ms, gc.ms),
-      row('file size (MiB)', dkReport.size / 1048576, gcSize / 1048576),
-      row('--snapshot copy: pause (ms)', cpGap, gcGap),
-      row('--snapshot copy: total (ms)', cp.ms, gc.ms),
-      `dumpkit's own figures: pause ${dkReport.pauseMs.toFixed(1)} ms, total ${dkReport.totalMs.toFixed(1)} ms (inside the CLI, without Node start-up), of which fsync + rename ${dkReport.commitMs.toFixed(1)} ms (gcore does not fsync)`,
+      row('pause seen by the target (ms)', med(dk, (r) => r.gap), med(gc, (r) => r.gap)),
+      row('total wall time (ms)', med(dk, (r) => r.ms), med(gc, (r) => r.ms)),
+      row('file size (MiB)', dk[0]!.size / 1048576, gc[0]!.size / 1048576),
+      `every run, total ms: dumpkit ${list(dk, (r) => r.ms)} | gcore ${list(gc, (r) => r.ms)}`,
+      `every run, pause ms: dumpkit ${list(dk, (r) => r.gap)} | gcore ${list(gc, (r) => r.gap)}`,
+      `dumpkit's own figures (median, inside the CLI, without Node start-up): pause ${med(dk, (r) => r.report!.pauseMs).toFixed(1)} ms, total ${med(dk, (r) => r.report!.totalMs).toFixed(1)} ms; memory written by ${dk[0]!.report!.method === 'snapshot' ? 'the snapshot' : dk[0]!.report!.method}`,
+      `once, dumpkit --sync (fsync before the rename; gcore does not fsync): total ${synced.ms.toFixed(0)} ms, of which fsync + rename ${synced.report!.commitMs.toFixed(0)} ms`,
+      `once, dumpkit --snapshot copy (memory copied while the target is stopped): pause ${copied.gap.toFixed(0)} ms, total ${copied.ms.toFixed(0)} ms`,
       `load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     ];
     process.stdout.write(out.join('\n') + '\n');
