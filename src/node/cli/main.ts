@@ -22,7 +22,10 @@ export async function main(argv: string[]): Promise<number> {
   const files = readdirSync(dir)
     .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
     .sort();
-  for (const f of files) {
+  // `dumpkit capture …` needs only commands/capture: loading the others would cost start-up time
+  // (about 0.1 s). Help, version and unknown commands load them all.
+  const named = files.filter((f) => f.replace(/\.(ts|js)$/, '') === argv[0]);
+  for (const f of named.length === 1 ? named : files) {
     const mod = (await import(new URL(f, dir).href)) as { register?: (p: Command) => void };
     mod.register?.(program);
   }
