@@ -28,6 +28,7 @@ export type DumpErrorCode =
   | 'PROCESS_EXITED'
   | 'MEMORY_PRESSURE'
   | 'BUSY'
+  | 'TIMEOUT' // waited as long as asked; what was awaited (e.g. a crash) did not happen
   | 'NOT_IMPLEMENTED';
 
 export interface ByteRange {

@@ -96,10 +96,17 @@ export class RunningTarget {
     else this.buffered += line + '\n';
   }
 
-  async command(cmd: 'gap' | 'count'): Promise<number> {
+  async command(cmd: 'gap' | 'count' | 'usr2'): Promise<number> {
     const p = new Promise<string>((r) => this.waiters.push(r));
     this.child.stdin.write(cmd + '\n');
     return Number(await p);
+  }
+
+  /** Makes the main thread write to address 0x10 (SIGSEGV); resolves with how the process ended. */
+  async crash(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => this.child.once('exit', (code, signal) => r({ code, signal })));
+    this.child.stdin.write('crash\n');
+    return exited;
   }
 
   /** The spinning thread's counter advances within `withinMs` (polled: a loaded machine may not run it at once). */

@@ -10,7 +10,7 @@ import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, Mod
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
-import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, type MemoryReader, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 export interface CaptureOptions {
   variety: Variety;
@@ -29,6 +29,11 @@ export interface CaptureOptions {
    * 'copy': copy memory into dumpkit while the target is stopped.
    */
   snapshot?: 'fork' | 'copy';
+  /**
+   * Keep the target stopped until the file is written, and write memory straight from it (for a
+   * process caught crashing: letting it run would let it die before its memory is read).
+   */
+  writeWhileStopped?: boolean;
 }
 
 export interface CaptureResult {
@@ -88,8 +93,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const abortOnPressure = opts.abortOnMemoryPressure ?? true;
   const fits = (bytes: number, extra = 0): boolean => bytes + Math.max(256 * MiB, bytes / 10) <= available + extra;
   const pool = new CopyPool();
-  const trySnapshot = (opts.snapshot ?? 'fork') === 'fork' && !!target.snapshot && target.is64;
-  if (trySnapshot) {
+  const trySnapshot = !opts.writeWhileStopped && (opts.snapshot ?? 'fork') === 'fork' && !!target.snapshot && target.is64;
+  if (trySnapshot || opts.writeWhileStopped) {
     /* memory is read from the snapshot: nothing to preallocate */
   } else if (fits(estimate)) pool.preallocate(estimate);
   else if (abortOnPressure) throw pressureError(estimate, available);
@@ -109,6 +114,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   let written = false;
   let method: CaptureResult['method'] = 'copy';
   let snap: Snapshot | undefined;
+  let modules: ModuleRecord[] | undefined;
   const stats = { bytesWrittenBySnapshot: 0 };
   let sink: (ByteSink & Partial<FillTarget>) | undefined;
   let writeResult: Awaited<ReturnType<typeof writeMinidump>> | undefined;
@@ -148,8 +154,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       else snap = s;
     }
     const need = plan.ranges.reduce((a, r) => a + r.size, 0);
-    const direct = !snap && !fits(need, pool.allocatedBytes);
-    if (direct && abortOnPressure) throw pressureError(need, available + pool.allocatedBytes);
+    const direct = opts.writeWhileStopped || (!snap && !fits(need, pool.allocatedBytes));
+    if (direct && !opts.writeWhileStopped && abortOnPressure) throw pressureError(need, available + pool.allocatedBytes);
 
     const threads: ThreadRecord[] = stopped.map((t) => ({
       id: t.id,
@@ -181,10 +187,10 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       pool.trim();
     } else {
       // Memory pressure override: write straight from the stopped process.
-      diagnostics.add(`memory pressure: ${need} bytes do not fit in MemAvailable; writing while the target is stopped`);
+      if (!opts.writeWhileStopped) diagnostics.add(`memory pressure: ${need} bytes do not fit in MemAvailable; writing while the target is stopped`);
       method = 'direct';
       memory = directRanges(target, plan.ranges, diagnostics);
-      const modules = readModules(target, maps, diagnostics);
+      modules = readModules(target, target, maps, diagnostics);
       sink = openSink();
       writeResult = await writeMinidump({ ...snapshotBase, memory, modules }, sink, (d, t) => opts.onProgress?.('write', d, t));
       written = true;
@@ -200,7 +206,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     process.removeListener('SIGTERM', onSignal);
   }
 
-  const modules = readModules(target, maps, diagnostics);
+  // The vDSO is read from the snapshot when there is one: the target may be gone by now.
+  modules ??= readModules(target, snap ?? target, maps, diagnostics);
   if (!written) {
     try {
       sink = openSink();
@@ -274,7 +281,7 @@ function memoryInfo(maps: Mapping[]): MemoryInfoRecord[] {
 }
 
 /** Modules from the mappings, each with its ELF build id (from the file, or from memory for the vDSO). */
-function readModules(target: TargetProcess, maps: Mapping[], diagnostics: Diagnostics): ModuleRecord[] {
+function readModules(target: TargetProcess, memory: MemoryReader, maps: Mapping[], diagnostics: Diagnostics): ModuleRecord[] {
   const out: ModuleRecord[] = [];
   for (const c of moduleCandidates(maps)) {
     const size = Number(c.end - c.base);
@@ -283,7 +290,7 @@ function readModules(target: TargetProcess, maps: Mapping[], diagnostics: Diagno
       read = (off, len) => {
         const n = Math.max(0, Math.min(len, size - off));
         const b = new Uint8Array(n);
-        readFully(target, c.base + BigInt(off), b);
+        readFully(memory, c.base + BigInt(off), b);
         return b;
       };
     } else {

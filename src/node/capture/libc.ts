@@ -26,6 +26,7 @@ export const PTRACE_SEIZE = 0x4206;
 export const PTRACE_INTERRUPT = 0x4207;
 export const PTRACE_GETSIGINFO = 0x4202;
 export const PTRACE_EVENT_STOP = 128;
+export const PTRACE_LISTEN = 0x4208;
 export const NT_PRSTATUS = 1;
 export const NT_PRFPREG = 2;
 export const NT_PRXFPREG = 0x46e62b7f;

@@ -5,7 +5,7 @@ import * as libc from './libc.js';
 import { cgroupLimitReason } from './cgroup.js';
 import { endSnapshot, forkSnapshot } from './snapshot.js';
 import { ChildFileWriter } from './snapshot-writer.js';
-import { exitedError, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
 const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
@@ -13,6 +13,12 @@ const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 
 const X64_TO_I386: Record<string, string> = { rbx: 'ebx', rcx: 'ecx', rdx: 'edx', rsi: 'esi', rdi: 'edi', rbp: 'ebp', rax: 'eax', rip: 'eip', rsp: 'esp', orig_rax: 'orig_eax' };
 
 const STOP_TIMEOUT_MS = 5000;
+/** Signals whose default action ends the process with a core dump: a crash. */
+const FATAL_SIGNALS = new Set([4 /* SIGILL */, 5 /* SIGTRAP */, 6 /* SIGABRT */, 7 /* SIGBUS */, 8 /* SIGFPE */, 11 /* SIGSEGV */, 31 /* SIGSYS */]);
+const SIGSTOP = 19;
+const SIGTSTP = 20;
+const SIGTTIN = 21;
+const SIGTTOU = 22;
 const MAX_THREADS = 100_000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -26,6 +32,10 @@ function sleepMs(ms: number): void {
 export class PtraceTarget implements TargetProcess {
   readonly is64: boolean;
   private readonly seized = new Map<number, number /* signal to re-deliver */>();
+  /** Threads already in a stop that waitForCrash consumed (the crashing thread). */
+  private readonly alreadyStopped = new Map<number, StoppedThread>();
+  /** Threads created while stop() interrupted a followed process: attached to us by TRACECLONE. */
+  private readonly autoAttached = new Set<number>();
   private memFd: number | undefined;
   private useProcMem = false;
 
@@ -57,12 +67,33 @@ export class PtraceTarget implements TargetProcess {
   stop(): StoppedThread[] {
     const out: StoppedThread[] = [];
     try {
+      // Threads seized by waitForCrash are running: interrupt them too (the crashing one is stopped already).
+      const following = [...this.seized.keys()];
+      for (const tid of following) {
+        const held = this.alreadyStopped.get(tid);
+        if (held) {
+          out.push(held);
+          continue;
+        }
+        if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0 && libc.errno() !== libc.ESRCH) throw ptraceError(this.pid, libc.errno(), 'PTRACE_INTERRUPT');
+      }
+      for (const tid of following) {
+        if (this.alreadyStopped.has(tid)) continue;
+        const st = this.waitStop(tid);
+        if (st === undefined) this.seized.delete(tid);
+        else out.push(st);
+      }
+      this.alreadyStopped.clear();
       // Threads can be created while we seize the others: list again until nothing is new.
       for (let round = 0; round < 100; round++) {
         const tids = this.listTasks().filter((t) => !this.seized.has(t));
         if (tids.length === 0) break;
         for (const tid of tids) {
           if (this.seized.size >= MAX_THREADS) throw new DumpError('COUNT_TOO_LARGE', `process ${this.pid} has more than ${MAX_THREADS} threads`);
+          if (this.autoAttached.delete(tid)) {
+            this.seized.set(tid, 0); // already ours, stopping by itself
+            continue;
+          }
           if (libc.ptrace(libc.PTRACE_SEIZE, tid) < 0) {
             const err = libc.errno();
             if (err === libc.ESRCH) continue; // thread exited meanwhile
@@ -143,21 +174,33 @@ export class PtraceTarget implements TargetProcess {
       if ((status & 0xff) !== 0x7f) return undefined; // exited or killed
       const sig = (status >> 8) & 0xff;
       const event = status >> 16;
-      const registers = this.readRegisters(tid);
-      if (!registers) return undefined; // died after stopping
-      const thread: StoppedThread = { id: tid, registers };
-      if (event !== libc.PTRACE_EVENT_STOP) {
-        // A signal-delivery-stop: remember the signal so resume() delivers it.
-        this.seized.set(tid, sig);
-        const si = new Uint8Array(128);
-        if (libc.ptraceGetSiginfo(tid, si) >= 0) {
-          const dv = new DataView(si.buffer);
-          const address = this.is64 ? dv.getBigUint64(16, true) : BigInt(dv.getUint32(16, true));
-          thread.signal = { signo: dv.getInt32(0, true), code: dv.getInt32(8, true), address };
-        } else thread.signal = { signo: sig, code: 0, address: 0n };
+      if (event === libc.PTRACE_EVENT_CLONE) {
+        // Only while following a crash (TRACECLONE): the thread stopped making a thread, which is
+        // auto-attached to us and will stop on its own; the next listing round collects it.
+        const child = libc.ptraceGetEventMsg(tid);
+        if (child > 0) this.autoAttached.add(child);
+        const registers = this.readRegisters(tid);
+        return registers ? { id: tid, registers } : undefined;
       }
-      return thread;
+      if (event !== libc.PTRACE_EVENT_STOP) return this.readStoppedThread(tid, sig);
+      const registers = this.readRegisters(tid);
+      return registers ? { id: tid, registers } : undefined; // undefined: died after stopping
     }
+  }
+
+  /** A thread in a signal-delivery-stop for `sig`: its registers and siginfo; resume() delivers the signal. */
+  private readStoppedThread(tid: number, sig: number): StoppedThread | undefined {
+    const registers = this.readRegisters(tid);
+    if (!registers) return undefined; // died after stopping
+    const thread: StoppedThread = { id: tid, registers };
+    this.seized.set(tid, sig);
+    const si = new Uint8Array(128);
+    if (libc.ptraceGetSiginfo(tid, si) >= 0) {
+      const dv = new DataView(si.buffer);
+      const address = this.is64 ? dv.getBigUint64(16, true) : BigInt(dv.getUint32(16, true));
+      thread.signal = { signo: dv.getInt32(0, true), code: dv.getInt32(8, true), address };
+    } else thread.signal = { signo: sig, code: 0, address: 0n };
+    return thread;
   }
 
   private readRegisters(tid: number): CpuRegisters | undefined {
@@ -277,9 +320,85 @@ export class PtraceTarget implements TargetProcess {
     return undefined;
   }
 
+  async waitForCrash(options: { timeoutMs?: number } = {}): Promise<CrashEvent> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let passedOn = 0;
+    // Seize every thread, without stopping it; threads it creates are followed too (TRACECLONE).
+    for (let round = 0; round < 100; round++) {
+      const tids = this.listTasks().filter((t) => !this.seized.has(t));
+      if (tids.length === 0) break;
+      for (const tid of tids) {
+        if (libc.ptrace(libc.PTRACE_SEIZE, tid, 0, libc.PTRACE_O_TRACECLONE) < 0) {
+          const err = libc.errno();
+          if (err === libc.ESRCH) continue;
+          this.resume();
+          throw ptraceError(this.pid, err, 'PTRACE_SEIZE');
+        }
+        this.seized.set(tid, 0);
+      }
+    }
+    try {
+      for (;;) {
+        const [r, status] = libc.waitpid(-1, libc.__WALL | libc.WNOHANG);
+        if (r === 0 || (r < 0 && libc.errno() === libc.EINTR)) {
+          if (Date.now() > deadline) throw new DumpError('TIMEOUT', `process ${this.pid} did not crash within ${options.timeoutMs} ms; it runs on, no longer followed`);
+          await new Promise((res) => setTimeout(res, 2));
+          continue;
+        }
+        if (r < 0) throw libc.errno() === libc.ECHILD ? exitedError(this.pid) : new DumpError('CAPTURE', `waitpid failed: errno ${libc.errno()}`);
+        if (!this.seized.has(r)) continue; // not one of ours (dumpkit's own children)
+        if ((status & 0xff) !== 0x7f) {
+          // A thread ended; the leader ending (or the whole process being killed) ends the wait.
+          this.seized.delete(r);
+          if (r === this.pid || this.gone()) {
+            this.resume();
+            throw new DumpError('PROCESS_EXITED', `process ${this.pid} ended without a crash (${(status & 0x7f) === 0 ? `exit status ${(status >> 8) & 0xff}` : `signal ${status & 0x7f}`})`);
+          }
+          continue;
+        }
+        const sig = (status >> 8) & 0xff;
+        const event = status >> 16;
+        if (event === libc.PTRACE_EVENT_CLONE) {
+          const tid = libc.ptraceGetEventMsg(r);
+          if (tid > 0) this.seized.set(tid, 0); // auto-attached; its first stop is a PTRACE_EVENT_STOP
+          libc.ptrace(libc.PTRACE_CONT, r, 0, 0);
+          continue;
+        }
+        if (event === libc.PTRACE_EVENT_STOP) {
+          // A new thread's first stop, or a group-stop (SIGSTOP and friends): keep job control as it was.
+          const groupStop = sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
+          libc.ptrace(groupStop ? libc.PTRACE_LISTEN : libc.PTRACE_CONT, r, 0, 0);
+          continue;
+        }
+        // A signal-delivery-stop.
+        if (FATAL_SIGNALS.has(sig) && !this.handles(sig)) {
+          const thread = this.readStoppedThread(r, sig);
+          if (thread) {
+            this.alreadyStopped.set(r, thread);
+            return { threadId: r, signo: sig, passedOn };
+          }
+          continue;
+        }
+        passedOn++;
+        libc.ptrace(libc.PTRACE_CONT, r, 0, sig);
+      }
+    } catch (e) {
+      this.resume();
+      throw e;
+    }
+  }
+
+  /** The process has a handler for `sig` (SigCgt in /proc/PID/status): a first-chance signal, passed on. */
+  private handles(sig: number): boolean {
+    const m = /^SigCgt:\s*([0-9a-f]+)/m.exec(new TextDecoder().decode(this.procFile('status') ?? new Uint8Array()));
+    return !!m && ((BigInt('0x' + m[1]) >> BigInt(sig - 1)) & 1n) === 1n;
+  }
+
   resume(): void {
     for (const [tid, sig] of this.seized) libc.ptrace(libc.PTRACE_DETACH, tid, 0, sig);
     this.seized.clear();
+    this.alreadyStopped.clear();
+    this.autoAttached.clear();
     if (this.memFd !== undefined) {
       closeSync(this.memFd);
       this.memFd = undefined;

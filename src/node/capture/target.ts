@@ -61,10 +61,24 @@ export interface TargetProcess extends MemoryReader {
   snapshot?(threads: StoppedThread[]): Snapshot | { reason: string };
   /** Bytes of an ELF file the process maps (through /proc/PID/root), or undefined. */
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined;
+  /**
+   * Optional: follows the process (every thread, and threads it creates) until a thread is about
+   * to die of a signal nobody handles; that thread stays stopped there, and the next stop()
+   * reports it with its signal. Other signals are passed on at once. Rejects with
+   * PROCESS_EXITED if the process ends first.
+   */
+  waitForCrash?(options: { timeoutMs?: number }): Promise<CrashEvent>;
   /** Lets every thread run again. Safe to call more than once. */
   resume(): void;
   /** The process has exited (or is a zombie). */
   gone(): boolean;
+}
+
+export interface CrashEvent {
+  threadId: number;
+  signo: number;
+  /** Signals passed on to the process while waiting. */
+  passedOn: number;
 }
 
 export function exitedError(pid: number): DumpError {

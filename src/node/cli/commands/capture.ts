@@ -6,6 +6,7 @@ import { toJson } from '../../../core/hex.js';
 import { parseVariety } from '../../../core/minidump/varieties.js';
 import { captureProcess } from '../../capture/capture.js';
 import { PtraceTarget } from '../../capture/ptrace-target.js';
+import type { CrashEvent } from '../../capture/target.js';
 import { FileSink, nextFreeName } from '../../file-sink.js';
 import { ProgressBar } from '../../progress.js';
 import { SYNC_OPTION_HELP } from '../../varieties/cli-util.js';
@@ -18,6 +19,8 @@ interface CaptureCliOptions {
   abortOnMemoryPressure: boolean;
   snapshot: string;
   sync?: boolean;
+  onCrash?: boolean;
+  crashTimeout?: string;
 }
 
 export function register(program: Command): void {
@@ -31,6 +34,8 @@ export function register(program: Command): void {
     .option('--sync', SYNC_OPTION_HELP)
     .option('--no-abort-on-memory-pressure', 'when the copy would not fit in memory, write while the target stays stopped')
     .option('--snapshot <how>', 'fork: copy-on-write snapshot, the target stops only for its page tables (x86_64); copy: copy memory while stopped', 'fork')
+    .option('--on-crash', 'follow the process and capture when a thread is about to die of a signal it does not handle (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS), with an Exception stream; the crash then takes its course')
+    .option('--crash-timeout <seconds>', 'with --on-crash: give up after this long')
     .option('--json', 'print one JSON object describing the capture')
     .action(async (proc: string, opts: CaptureCliOptions) => {
       const variety = parseVariety(opts.type);
@@ -40,6 +45,9 @@ export function register(program: Command): void {
       if (pid === process.pid) throw new DumpError('INVALID_ARGUMENT', 'dumpkit cannot capture itself');
       const name = processName(pid);
       const target = new PtraceTarget(pid);
+      let crash: CrashEvent | undefined;
+      if (opts.onCrash) crash = await followUntilCrash(target, opts.crashTimeout);
+      else if (opts.crashTimeout !== undefined) throw new DumpError('INVALID_ARGUMENT', '--crash-timeout goes with --on-crash');
       const path = outputPath(opts.output, name, pid, new Date(), !!opts.overwrite);
       let sink: FileSink | undefined;
       const bar = new ProgressBar(process.stderr);
@@ -51,6 +59,8 @@ export function register(program: Command): void {
             variety,
             abortOnMemoryPressure: opts.abortOnMemoryPressure,
             snapshot: opts.snapshot,
+            // A crashing process would die as soon as it ran again: it stays stopped until the file is written.
+            writeWhileStopped: crash !== undefined,
             // DUMPKIT_MEM_AVAILABLE (bytes) stands in for /proc/meminfo MemAvailable: to try the memory-pressure paths.
             memAvailable: process.env.DUMPKIT_MEM_AVAILABLE ? Number(process.env.DUMPKIT_MEM_AVAILABLE) : undefined,
             onProgress: (phase, done, total) => bar.update(phase, done, total),
@@ -67,7 +77,7 @@ export function register(program: Command): void {
         const file = sink!.commit({ sync: opts.sync }); // (fsync,) then rename into place
         const commitMs = performance.now() - commitStart;
         // totalMs counts everything from the start of the capture to the file under its final name.
-        const report = { file, size: result.fileSize, ...result, fileSize: undefined, totalMs: result.totalMs + commitMs, commitMs };
+        const report = { file, size: result.fileSize, ...result, fileSize: undefined, totalMs: result.totalMs + commitMs, commitMs, crash };
         if (opts.json) process.stdout.write(toJson(report) + '\n');
         else {
           process.stdout.write(
@@ -82,6 +92,30 @@ export function register(program: Command): void {
         throw e;
       }
     });
+}
+
+/** --on-crash: follows the process until a thread is about to die of a signal; Ctrl-C stops following (the process runs on). */
+async function followUntilCrash(target: PtraceTarget, timeout: string | undefined): Promise<CrashEvent> {
+  let timeoutMs: number | undefined;
+  if (timeout !== undefined) {
+    const seconds = Number(timeout);
+    if (!(seconds > 0) || !Number.isFinite(seconds)) throw new DumpError('INVALID_ARGUMENT', `--crash-timeout must be a number of seconds, not ${JSON.stringify(timeout)}`);
+    timeoutMs = seconds * 1000;
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    target.resume();
+    process.stderr.write(`dumpkit: ${signal}: stopped following process ${target.pid}, which runs on; no dump written\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(`dumpkit: following process ${target.pid} until it crashes (Ctrl-C to stop)\n`);
+  try {
+    return await target.waitForCrash({ timeoutMs });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }
 
 function resolvePid(proc: string): number {
