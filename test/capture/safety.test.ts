@@ -220,6 +220,33 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
   });
   }
 
+  test('snapshot: areas a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK, as V8 marks its heap) are copied while stopped', async () => {
+    const target = await RunningTarget.start(buildTarget(64)!);
+    try {
+      const out = join(dir, 'nofork.dmp');
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      const rep = JSON.parse(r.stdout) as { method: string; diagnostics: string[] };
+      assert.equal(rep.method, 'snapshot');
+      assert.ok(rep.diagnostics.some((d) => /MADV_DONTFORK\/MADV_WIPEONFORK, which the snapshot does not see, were copied/.test(d)), rep.diagnostics.join('; '));
+      assert.ok(!rep.diagnostics.some((d) => /unreadable/.test(d)), rep.diagnostics.join('; '));
+      const source = FileSource.open(out);
+      try {
+        const dump = await Minidump.open(source);
+        for (const [k, at] of [target.info.dontfork, target.info.wipeonfork].entries()) {
+          assert.notEqual(at, '(nil)', 'madvise worked in the target');
+          const expected = new Uint8Array(65536).map((_, i) => (i * 31 + k * 101 + 7) & 0xff);
+          assert.deepEqual(await dump.readMemory(BigInt(at), 65536), expected, `${k ? 'MADV_WIPEONFORK' : 'MADV_DONTFORK'} area as the target wrote it`);
+        }
+      } finally {
+        await source.close();
+      }
+      await assertRunsAgain(target);
+    } finally {
+      await target.stop();
+    }
+  });
+
   test('no such process / no such name: one-line errors, exit 2', () => {
     const r = runCli(['capture', '999999999']);
     assert.equal(r.status, 2);

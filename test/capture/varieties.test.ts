@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseMaps } from '../../src/core/linux/maps.js';
+import { forkExcluded, parseMaps } from '../../src/core/linux/maps.js';
 import { planMemory, subtractIntervals } from '../../src/core/minidump/varieties.js';
 
 /** The variety rules on hand-written maps (no process needed). */
@@ -62,4 +62,24 @@ describe('variety rules', () => {
     assert.deepEqual(subtractIntervals([[0n, 100n]], [[10n, 20n], [50n, 60n]]), [[0n, 10n], [20n, 50n], [60n, 100n]]);
     assert.deepEqual(subtractIntervals([[0n, 100n]], [[0n, 100n]]), []);
   });
+});
+
+test('forkExcluded: mappings marked MADV_DONTFORK (dc) or MADV_WIPEONFORK (wf) in smaps VmFlags', () => {
+  const smaps = [
+    '55d0c0a00000-55d0c0a21000 rw-p 00000000 00:00 0                          [heap]',
+    'Size:                132 kB',
+    'Anonymous:             8 kB',
+    'VmFlags: rd wr mr mw me ac sd ',
+    '1a2b00000000-1a2b00040000 rw-p 00000000 00:00 0 ',
+    'Size:                256 kB',
+    'VmFlags: rd wr mr mw me dc nr sd ',
+    '7f0000000000-7f0000010000 rw-p 00000000 00:00 0 ',
+    'VmFlags: rd wr mr mw me ac wf ',
+    '7ffd1000-7ffd2000 r--p 00000000 00:00 0                          [vvar]',
+    'VmFlags: rd mr pf io de dd sd ',
+  ].join('\n');
+  assert.deepEqual(forkExcluded(smaps), [
+    { start: 0x1a2b00000000n, end: 0x1a2b00040000n, flag: 'dc' },
+    { start: 0x7f0000000000n, end: 0x7f0000010000n, flag: 'wf' },
+  ]);
 });

@@ -52,6 +52,9 @@ export interface TargetInfo {
   spin_fn: string;
   /** With --short-file: a four-page mapping of a one-page file ("(nil)" otherwise). */
   short_map: string;
+  /** 64 KiB marked MADV_DONTFORK / MADV_WIPEONFORK; byte i of area k is (i*31 + k*101 + 7) & 0xff ("(nil)" if madvise failed). */
+  dontfork: string;
+  wipeonfork: string;
   threads: { tid: number; role: string; local: string }[];
 }
 

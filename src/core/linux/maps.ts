@@ -129,3 +129,29 @@ export function moduleCandidates(mappings: Mapping[]): ModuleCandidate[] {
   }
   return out;
 }
+
+/** A mapping that a forked copy of the process does not see as it is (`VmFlags` in /proc/PID/smaps). */
+export interface ForkExcluded {
+  start: bigint;
+  end: bigint;
+  /** dc: MADV_DONTFORK (absent from a fork); wf: MADV_WIPEONFORK (zeros in a fork). */
+  flag: 'dc' | 'wf';
+}
+
+/** Mappings marked MADV_DONTFORK or MADV_WIPEONFORK in /proc/PID/smaps text (V8 marks its heap so). */
+export function forkExcluded(smapsText: string): ForkExcluded[] {
+  const out: ForkExcluded[] = [];
+  let current: { start: bigint; end: bigint } | undefined;
+  for (const line of smapsText.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+)\s/i.exec(line);
+    if (head) {
+      current = { start: BigInt('0x' + head[1]), end: BigInt('0x' + head[2]) };
+      continue;
+    }
+    if (!current || !line.startsWith('VmFlags:')) continue;
+    const flags = line.slice(8).trim().split(/\s+/);
+    if (flags.includes('dc')) out.push({ ...current, flag: 'dc' });
+    else if (flags.includes('wf')) out.push({ ...current, flag: 'wf' });
+  }
+  return out;
+}

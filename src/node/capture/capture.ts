@@ -1,8 +1,8 @@
 import { Diagnostics } from '../../core/diagnostics.js';
 import { readElfIdentity } from '../../core/elf/build-id.js';
 import { DumpError } from '../../core/errors.js';
-import { applySmaps, isFileBacked, moduleCandidates, parseMaps, type Mapping } from '../../core/linux/maps.js';
-import { planMemory, stackRanges, VARIETY_RULES, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
+import { applySmaps, forkExcluded, isFileBacked, moduleCandidates, parseMaps, type ForkExcluded, type Mapping } from '../../core/linux/maps.js';
+import { planMemory, stackRanges, VARIETY_RULES, type PlannedRange, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
 import { pcSp } from '../../core/minidump/writer/context.js';
 import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, StreamType } from '../../core/minidump/writer/constants.js';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
@@ -94,6 +94,13 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const fits = (bytes: number, extra = 0): boolean => bytes + Math.max(256 * MiB, bytes / 10) <= available + extra;
   const pool = new CopyPool();
   const trySnapshot = !opts.writeWhileStopped && (opts.snapshot ?? 'fork') === 'fork' && !!target.snapshot && target.is64;
+  // Mappings a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK: V8's heap among them) are
+  // copied while the target is stopped; smaps is read now, before the pause, to find them.
+  let excluded: ForkExcluded[] = [];
+  if (trySnapshot) {
+    const smaps = text('smaps');
+    if (smaps) excluded = forkExcluded(smaps);
+  }
   if (trySnapshot || opts.writeWhileStopped) {
     /* memory is read from the snapshot: nothing to preallocate */
   } else if (fits(estimate)) pool.preallocate(estimate);
@@ -180,8 +187,20 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     };
     if (snap) {
       method = 'snapshot';
-      // The snapshot writes its memory into the file itself where it can (one copy in the kernel).
-      memory = snapshotFileRanges(snap, plan.ranges, diagnostics, () => sink!, stats);
+      // What the snapshot cannot see is copied now, while stopped; the rest the snapshot writes
+      // into the file itself (one copy in the kernel).
+      const unseen = (r: PlannedRange): boolean => excluded.some((e) => r.address < e.end && r.address + BigInt(r.size) > e.start);
+      const copyNow = plan.ranges.filter(unseen);
+      const copyBytes = copyNow.reduce((a, r) => a + r.size, 0);
+      let copied: SnapshotMemory[] = [];
+      if (copyNow.length && fits(copyBytes)) {
+        copied = await copyRanges(target, copyNow, pool, diagnostics);
+        diagnostics.add(`${copyNow.length} ranges (${copyBytes} bytes) marked MADV_DONTFORK/MADV_WIPEONFORK, which the snapshot does not see, were copied while the target was stopped`);
+      } else if (copyNow.length) {
+        diagnostics.add(`${copyBytes} bytes marked MADV_DONTFORK/MADV_WIPEONFORK do not fit in available memory: they are missing (zeros) from the dump`);
+      }
+      const fromSnapshot = snapshotFileRanges(snap, plan.ranges.filter((r) => !copied.length || !unseen(r)), diagnostics, () => sink!, stats);
+      memory = [...copied, ...fromSnapshot].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     } else if (!direct) {
       memory = await copyRanges(target, plan.ranges, pool, diagnostics, (d, t) => opts.onProgress?.('copy', d, t));
       pool.trim();
