@@ -224,3 +224,106 @@ describe('minidump writer on a scripted process', () => {
     }
   });
 });
+
+describe('LinuxDsoDebug (0x4767000A) as written, checked at Breakpad offsets and by the reader', () => {
+  const debug64 = {
+    version: 1,
+    brk: 0x7ffff7fd5060n,
+    ldbase: 0x7ffff7fc3000n,
+    dynamic: 0x555555557de0n,
+    dynamicSection: Uint8Array.from({ length: 3 * 16 }, (_, i) => i + 1),
+    linkMap: [
+      { addr: 0x555555554000n, name: '', ld: 0x555555557de0n },
+      { addr: 0x7ffff7fc1000n, name: 'linux-vdso.so.1', ld: 0x7ffff7fc1440n },
+      { addr: 0x7ffff7dd0000n, name: '/lib/x86_64-linux-gnu/libc.so.6', ld: 0x7ffff7fa2b60n },
+      { addr: 0x7ffff7f00000n, name: '/opt/app/libé.so', ld: 0x7ffff7f03e00n },
+      { addr: 0x7ffff7fc3000n, name: '/lib64/ld-linux-x86-64.so.2', ld: 0x7ffff7ffde40n },
+    ],
+  };
+
+  /** The MINIDUMP_STRING at `rva`, checking its UTF-16 NUL terminator. */
+  function terminatedString(b: Uint8Array, rva: number): string {
+    const len = dv(b).getUint32(rva, true);
+    assert.equal(dv(b).getUint16(rva + 4 + len, true), 0, `string at 0x${rva.toString(16)} ends with a UTF-16 NUL`);
+    return str(b, rva);
+  }
+
+  test('64-bit: MDRawDebug64 (40 bytes, padding after dso_count), MDRawLinkMap64 (24 bytes each), dynamic section after the header', async () => {
+    const sink = new MemorySink();
+    await writeMinidump({ ...base, memory: [], linuxDsoDebug: debug64 }, sink);
+    const b = sink.toBytes();
+    const v = dv(b);
+    const s = directory(b).get(0x4767000a)!;
+    assert.ok(s, 'LinuxDsoDebug in the directory');
+    assert.equal(s.size, 40 + 48);
+    assert.equal(v.getUint32(s.rva, true), 1, 'version');
+    const map = v.getUint32(s.rva + 4, true);
+    assert.equal(v.getUint32(s.rva + 8, true), 5, 'dso_count');
+    assert.equal(v.getUint32(s.rva + 12, true), 0, 'padding');
+    assert.equal(v.getBigUint64(s.rva + 16, true), 0x7ffff7fd5060n, 'brk');
+    assert.equal(v.getBigUint64(s.rva + 24, true), 0x7ffff7fc3000n, 'ldbase');
+    assert.equal(v.getBigUint64(s.rva + 32, true), 0x555555557de0n, 'dynamic');
+    assert.deepEqual(b.subarray(s.rva + 40, s.rva + 88), debug64.dynamicSection);
+    debug64.linkMap.forEach((e, i) => {
+      const o = map + i * 24;
+      assert.equal(v.getBigUint64(o, true), e.addr, `link_map[${i}].addr`);
+      assert.equal(v.getUint32(o + 12, true), 0, `link_map[${i}] padding`);
+      assert.equal(v.getBigUint64(o + 16, true), e.ld, `link_map[${i}].ld`);
+      assert.equal(terminatedString(b, v.getUint32(o + 8, true)), e.name, `link_map[${i}].name`);
+    });
+
+    const md = await Minidump.open(new MemorySource(b));
+    assert.deepEqual(await md.linuxDsoDebug(), { version: 1, mapRva: map, dsoCount: 5, brk: debug64.brk, ldbase: debug64.ldbase, dynamic: debug64.dynamic, linkMap: debug64.linkMap });
+    assert.deepEqual(md.diagnostics.list(), []);
+  });
+
+  test('32-bit (x86): MDRawDebug32 (24 bytes), MDRawLinkMap32 (12 bytes each)', async () => {
+    const debug32 = {
+      version: 1,
+      brk: 0xf7f28120n,
+      ldbase: 0xf7f26000n,
+      dynamic: 0x56625ee8n,
+      dynamicSection: Uint8Array.from({ length: 3 * 8 }, (_, i) => 0xa0 + i),
+      linkMap: [
+        { addr: 0x56622000n, name: '', ld: 0x56625ee8n },
+        { addr: 0xf7cea000n, name: '/lib/i386-linux-gnu/libc.so.6', ld: 0xf7f06d8cn },
+        { addr: 0xf7f26000n, name: '/lib/ld-linux.so.2', ld: 0xf7f59f14n },
+      ],
+    };
+    const sink = new MemorySink();
+    await writeMinidump({ ...base, system: { ...base.system, arch: 'x86' }, memory: [], linuxDsoDebug: debug32 }, sink);
+    const b = sink.toBytes();
+    const v = dv(b);
+    const s = directory(b).get(0x4767000a)!;
+    assert.equal(s.size, 24 + 24);
+    assert.equal(v.getUint32(s.rva, true), 1, 'version');
+    const map = v.getUint32(s.rva + 4, true);
+    assert.equal(v.getUint32(s.rva + 8, true), 3, 'dso_count');
+    assert.equal(v.getUint32(s.rva + 12, true), 0xf7f28120, 'brk');
+    assert.equal(v.getUint32(s.rva + 16, true), 0xf7f26000, 'ldbase');
+    assert.equal(v.getUint32(s.rva + 20, true), 0x56625ee8, 'dynamic');
+    assert.deepEqual(b.subarray(s.rva + 24, s.rva + 48), debug32.dynamicSection);
+    debug32.linkMap.forEach((e, i) => {
+      const o = map + i * 12;
+      assert.equal(BigInt(v.getUint32(o, true)), e.addr, `link_map[${i}].addr`);
+      assert.equal(terminatedString(b, v.getUint32(o + 4, true)), e.name, `link_map[${i}].name`);
+      assert.equal(BigInt(v.getUint32(o + 8, true)), e.ld, `link_map[${i}].ld`);
+    });
+    const md = await Minidump.open(new MemorySource(b));
+    assert.deepEqual((await md.linuxDsoDebug())?.linkMap, debug32.linkMap);
+  });
+
+  test('an empty link_map list: dso_count 0, map 0; no LinuxDsoDebug without the record', async () => {
+    const sink = new MemorySink();
+    await writeMinidump({ ...base, memory: [], linuxDsoDebug: { ...debug64, linkMap: [] } }, sink);
+    const b = sink.toBytes();
+    const s = directory(b).get(0x4767000a)!;
+    assert.equal(dv(b).getUint32(s.rva + 4, true), 0, 'map');
+    assert.equal(dv(b).getUint32(s.rva + 8, true), 0, 'dso_count');
+    assert.deepEqual((await (await Minidump.open(new MemorySource(b))).linuxDsoDebug())?.linkMap, []);
+
+    const without = new MemorySink();
+    await writeMinidump({ ...base, memory: [] }, without);
+    assert.equal(directory(without.toBytes()).has(0x4767000a), false);
+  });
+});

@@ -595,6 +595,40 @@ describe('corpus: every stream of every file is readable or refused with a DumpE
     }),
   );
 
+  // LinuxDsoDebug values transcribed from the files' bytes (read by hand with Python's struct, not
+  // by dumpkit): Breakpad declares MDRawDebug64/MDRawLinkMap64 unpacked, so brk sits at +16 and
+  // each link map entry is 24 bytes; the 32-bit structures have no padding.
+  const dsoDebugRows = [
+    {
+      file: 'breakpad/linux_divide_by_zero.dmp',
+      layout: 'unpacked 64-bit',
+      header: [1, 8, 0x7f3f0eb49970n, 0x7f3f0eb39000n, 0x616de8n],
+      entries: new Map([
+        [0, { addr: 0n, name: '', ld: 0x616de8n }],
+        [5, { addr: 0x7f3f0e03c000n, name: '/lib/x86_64-linux-gnu/libc.so.6', ld: 0x7f3f0e3f9ba0n }],
+        [6, { addr: 0x7f3f0eb39000n, name: '/lib64/ld-linux-x86-64.so.2', ld: 0x7f3f0ed5be70n }],
+      ]),
+    },
+    {
+      file: 'lldb/bad_duplicate_streams.dmp',
+      layout: '32-bit',
+      header: [1, 9, 0xf7766560n, 0xf7757000n, 0x8049f68n],
+      entries: new Map([
+        [5, { addr: 0xf7438000n, name: '/lib/i386-linux-gnu/libc.so.6', ld: 0xf75e2da8n }],
+        [6, { addr: 0xf7757000n, name: '/lib/ld-linux.so.2', ld: 0xf7777f30n }],
+      ]),
+    },
+  ];
+  for (const row of dsoDebugRows) {
+    test(`${row.file}: LinuxDsoDebug in the ${row.layout} layout`, opts, () =>
+      withCorpusDump(row.file, async (md) => {
+        const d = await md.linuxDsoDebug();
+        assert.deepEqual([d?.version, d?.dsoCount, d?.brk, d?.ldbase, d?.dynamic], row.header);
+        for (const [i, want] of row.entries) assert.deepEqual(d?.linkMap[i], want, `link_map[${i}]`);
+      }),
+    );
+  }
+
   test('breakpad/linux_executable_stack.dmp: a corrupt LinuxDsoDebug is refused, the rest reads', opts, () =>
     withCorpusDump('breakpad/linux_executable_stack.dmp', async (md) => {
       await assert.rejects(md.linuxDsoDebug(), (e: unknown) => e instanceof DumpError && e.code === 'COUNT_TOO_LARGE');

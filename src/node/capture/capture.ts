@@ -1,6 +1,7 @@
 import { Diagnostics } from '../../core/diagnostics.js';
 import { readElfIdentity } from '../../core/elf/build-id.js';
 import { DumpError } from '../../core/errors.js';
+import { readDsoDebug, type DsoDebug } from '../../core/linux/dso-debug.js';
 import { applySmaps, forkExcluded, isFileBacked, moduleCandidates, parseMaps, type ForkExcluded, type Mapping } from '../../core/linux/maps.js';
 import { planMemory, stackRanges, VARIETY_RULES, type PlannedRange, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
 import { pcSp } from '../../core/minidump/writer/context.js';
@@ -8,7 +9,7 @@ import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXEC
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
-import { copyRanges, CopyPool, directRanges, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
+import { copyRanges, CopyPool, directRanges, readExactly, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
 import { exitedError, type MemoryReader, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
@@ -85,7 +86,8 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   addStream(StreamType.LinuxLsbRelease, hostFile('/etc/lsb-release') ?? hostFile('/etc/os-release'));
   addStream(StreamType.LinuxCmdLine, target.procFile('cmdline'));
   addStream(StreamType.LinuxEnviron, target.procFile('environ'));
-  addStream(StreamType.LinuxAuxv, target.procFile('auxv'));
+  const auxv = target.procFile('auxv');
+  addStream(StreamType.LinuxAuxv, auxv);
   const preMaps = text('maps');
   if (preMaps === undefined) throw new DumpError('NO_SUCH_PROCESS', `cannot read /proc/${target.pid}/maps: the process is gone or not readable`);
   const estimate = rules.bulk ? estimateBulk(parseMaps(preMaps)) : 0;
@@ -146,6 +148,10 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
     });
     const stacks = stackRanges(maps, planThreads);
     const wordSize = arch === 'amd64' ? 8 : 4;
+    // A few small reads: program headers, the dynamic section, r_debug and the link_map list.
+    let linuxDsoDebug: DsoDebug | undefined;
+    if (auxv) linuxDsoDebug = readDsoDebug((address, length) => readExactly(target, address, length), auxv, wordSize, diagnostics);
+    else diagnostics.add(`LinuxDsoDebug not written: /proc/${target.pid}/auxv could not be read`);
     const stackWords = (tid: number): bigint[] => {
       const s = stacks.get(tid);
       if (!s) return [];
@@ -184,6 +190,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       memoryInfo: memoryInfo(maps),
       exception,
       linuxStreams,
+      linuxDsoDebug,
     };
     if (snap) {
       method = 'snapshot';

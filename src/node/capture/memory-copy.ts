@@ -69,6 +69,14 @@ export function readFully(target: MemoryReader, address: bigint, buf: Uint8Array
   return zeroed;
 }
 
+/** Reads `length` bytes at `address`, or throws ADDRESS_NOT_MAPPED when any of them is unreadable (no zero-filling). */
+export function readExactly(target: MemoryReader, address: bigint, length: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  const zeroed = readFully(target, address, buf);
+  if (zeroed) throw new DumpError('ADDRESS_NOT_MAPPED', `${zeroed} of the ${length} bytes at 0x${address.toString(16)} are unreadable`);
+  return buf;
+}
+
 /** Copies planned ranges into the pool, yielding to the event loop between chunks (so SIGINT/SIGTERM handlers run). */
 export async function copyRanges(
   target: MemoryReader,

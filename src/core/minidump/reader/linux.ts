@@ -1,6 +1,7 @@
 import type { StructView } from '../../bytes/struct-view.js';
 import { StructView as View } from '../../bytes/struct-view.js';
 import { DumpError } from '../../errors.js';
+import { readAuxv, type AuxvEntry } from '../../linux/auxv.js';
 import { parseMaps, type Mapping } from '../../linux/maps.js';
 import { MinidumpLimits } from '../limits.js';
 import { readMinidumpStringSoft, type StreamContext } from './common.js';
@@ -42,16 +43,8 @@ export function parseLinuxMaps(ctx: StreamContext, text: string): LinuxMapping[]
 }
 
 /** LinuxAuxv: native-word (4 or 8 bytes) key/value pairs. */
-export function readLinuxAuxv(_ctx: StreamContext, v: StructView, wordSize: 4 | 8): { type: bigint; value: bigint }[] {
-  const out: { type: bigint; value: bigint }[] = [];
-  const pair = wordSize * 2;
-  for (let off = 0; off + pair <= v.length; off += pair) {
-    const type = wordSize === 8 ? v.u64(off) : BigInt(v.u32(off));
-    const value = wordSize === 8 ? v.u64(off + 8) : BigInt(v.u32(off + 4));
-    out.push({ type, value });
-    if (type === 0n) break; // AT_NULL
-  }
-  return out;
+export function readLinuxAuxv(_ctx: StreamContext, v: StructView, wordSize: 4 | 8): AuxvEntry[] {
+  return readAuxv(v.bytes, wordSize);
 }
 
 /** MDRawDebug (LinuxDsoDebug) with its link map. */

@@ -5,6 +5,7 @@ import { encodeContext } from './context.js';
 import { NO_LOCATION, type Location } from './encode.js';
 import { encodeException } from './exception.js';
 import { DIRECTORY_ENTRY_SIZE, encodeHeaderAndDirectory, HEADER_SIZE, type DirectoryEntry } from './header.js';
+import { encodeDsoDebug, encodeLinkMap, type LinkMapPlacement } from './linux-dso-debug.js';
 import { encodeMemoryInfoList } from './memory-info-list.js';
 import { encodeMemoryList, type PlacedMemory } from './memory-list.js';
 import { encodeMemory64List } from './memory64-list.js';
@@ -18,7 +19,7 @@ import { encodeThreadNames } from './thread-names.js';
 
 const RVA_LIMIT = 2 ** 32;
 /** Hard caps so a bad snapshot cannot make the writer allocate without bound. */
-export const WRITER_LIMITS = { threads: 100_000, modules: 100_000, memoryRanges: 10_000_000 } as const;
+export const WRITER_LIMITS = { threads: 100_000, modules: 100_000, memoryRanges: 10_000_000, linkMapEntries: 100_000 } as const;
 
 export interface WriteResult {
   size: number;
@@ -44,7 +45,7 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   const hasNames = snap.threads.some((t) => t.name !== undefined);
   const hasMemoryInfo = snap.memoryInfo.length > 0;
   const streamCount =
-    4 /* SystemInfo, MiscInfo?, ModuleList, ThreadList */ + (hasMemoryInfo ? 1 : 0) + (hasNames ? 1 : 0) + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length;
+    4 /* SystemInfo, MiscInfo?, ModuleList, ThreadList */ + (hasMemoryInfo ? 1 : 0) + (hasNames ? 1 : 0) + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length + (snap.linuxDsoDebug ? 1 : 0);
   const start = sink.position;
   const out = new Out(sink, start);
   await out.put(new Uint8Array(HEADER_SIZE + streamCount * DIRECTORY_ENTRY_SIZE));
@@ -55,6 +56,14 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   if (snap.misc) entries.push({ type: StreamType.MiscInfoStream, location: await out.put(encodeMiscInfo(snap.misc), 8) });
 
   for (const s of snap.linuxStreams) entries.push({ type: s.type, location: await out.put(s.data, 4) });
+  if (snap.linuxDsoDebug) {
+    // The names, then the MDRawLinkMap array pointing at them, then MDRawDebug pointing at the array.
+    const wordSize = arch === 'amd64' ? 8 : 4;
+    const linkMap: LinkMapPlacement[] = [];
+    for (const e of snap.linuxDsoDebug.linkMap) linkMap.push({ addr: e.addr, ld: e.ld, nameRva: (await out.put(encodeMinidumpString(e.name), 4)).rva });
+    const map = linkMap.length ? await out.put(encodeLinkMap(linkMap, wordSize), 8) : NO_LOCATION;
+    entries.push({ type: StreamType.LinuxDsoDebug, location: await out.put(encodeDsoDebug(snap.linuxDsoDebug, map.rva, wordSize), 8) });
+  }
 
   const modules: ModulePlacement[] = [];
   for (const m of snap.modules) {
@@ -140,6 +149,8 @@ function stackLocation(stack: { address: bigint; size: number } | undefined, pla
 function validate(snap: ProcessSnapshot): void {
   if (snap.threads.length > WRITER_LIMITS.threads) throw new DumpError('COUNT_TOO_LARGE', `${snap.threads.length} threads exceed the writer's limit of ${WRITER_LIMITS.threads}`);
   if (snap.modules.length > WRITER_LIMITS.modules) throw new DumpError('COUNT_TOO_LARGE', `${snap.modules.length} modules exceed the writer's limit of ${WRITER_LIMITS.modules}`);
+  const linkMapEntries = snap.linuxDsoDebug?.linkMap.length ?? 0;
+  if (linkMapEntries > WRITER_LIMITS.linkMapEntries) throw new DumpError('COUNT_TOO_LARGE', `${linkMapEntries} link_map entries exceed the writer's limit of ${WRITER_LIMITS.linkMapEntries}`);
   if (snap.memory.length > WRITER_LIMITS.memoryRanges) throw new DumpError('COUNT_TOO_LARGE', `${snap.memory.length} memory ranges exceed the writer's limit`);
   let prevEnd = -1n;
   for (const m of snap.memory) {

@@ -4,6 +4,8 @@
  * bytes are produced on demand, so a multi-GB dump streams through the sink.
  */
 
+import type { DsoDebug } from '../../linux/dso-debug.js';
+
 export type WriterArch = 'amd64' | 'x86';
 
 /** Register state, named after the Linux user_regs_struct (values are bigint, 32-bit ones fit). */
@@ -113,4 +115,9 @@ export interface ProcessSnapshot {
   exception?: ExceptionRecord;
   /** Raw Linux streams (LinuxMaps, LinuxProcStatus, …) by stream type. */
   linuxStreams: { type: number; data: Uint8Array }[];
+  /**
+   * The dynamic linker's r_debug and link_map list, written as LinuxDsoDebug (it holds RVAs, so it
+   * is placed by the writer rather than given as bytes); word size from `system.arch`.
+   */
+  linuxDsoDebug?: DsoDebug;
 }
