@@ -2,7 +2,7 @@
 // with 2 GiB of touched heap. The pause is measured from the target's side: a thread in the
 // target records the longest gap in its own 0.5 ms ticking (test/fixtures/target/target.c).
 // Run: npm run bench -- capture   (needs gcc and gdb's gcore; DUMPKIT_BENCH_HEAP_MB to change the size,
-// DUMPKIT_BENCH_ROUNDS the number of alternating rounds, 5 by default)
+// DUMPKIT_BENCH_ROUNDS the number of alternating rounds, 7 by default)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ function median(xs: number[]): number {
 
 export async function run(): Promise<void> {
   const heapMb = Number(process.env.DUMPKIT_BENCH_HEAP_MB ?? 2048);
-  const rounds = Number(process.env.DUMPKIT_BENCH_ROUNDS ?? 5);
+  const rounds = Number(process.env.DUMPKIT_BENCH_ROUNDS ?? 7);
   if (spawnSync('sh', ['-c', 'command -v gcore']).status !== 0) throw new Error('gcore (Debian gdb) is not installed');
   build();
   const binary = buildTarget(64)!;
