@@ -141,7 +141,7 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     }
   });
 
-  test('snapshot: heap bytes as the target wrote them, and the snapshot child is gone afterwards', async () => {
+  test('snapshot (chosen by --snapshot auto for 256 MiB): heap bytes as the target wrote them, the child gone afterwards; mini is copied instead', async () => {
     const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '256']);
     try {
       const out = join(dir, 'snap.dmp');
@@ -166,6 +166,12 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       }
       assert.ok(children(target.pid).every((c) => ['Z', 'X', '?'].includes(stateOf(c))), 'no live snapshot child left');
       await assertRunsAgain(target);
+      // A mini capture has a few hundred KiB to copy: quicker while stopped than copying page tables.
+      const kids = children(target.pid).length;
+      const m = runCli(['capture', String(target.pid), '--type', 'mini', '--json', '-o', join(dir, 'snap-mini.dmp')]);
+      assert.equal(m.status, 0, m.stderr);
+      assert.equal((JSON.parse(m.stdout) as { method: string }).method, 'copy');
+      assert.equal(children(target.pid).length, kids, 'no snapshot child made for mini');
     } finally {
       await target.stop();
     }
@@ -182,7 +188,7 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     const target = await RunningTarget.start(buildTarget(64)!, ['--short-file', file]);
     try {
       const out = join(dir, `short-${Object.keys(env).length}.dmp`);
-      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out], { env });
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '--json', '-o', out], { env });
       assert.equal(r.status, 0, r.stderr);
       const rep = JSON.parse(r.stdout) as { method: string; bytesWrittenBySnapshot: number; diagnostics: string[] };
       assert.equal(rep.method, 'snapshot');
@@ -224,7 +230,7 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     const target = await RunningTarget.start(buildTarget(64)!);
     try {
       const out = join(dir, 'nofork.dmp');
-      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '--json', '-o', out]);
       assert.equal(r.status, 0, r.stderr);
       const rep = JSON.parse(r.stdout) as { method: string; diagnostics: string[] };
       assert.equal(rep.method, 'snapshot');

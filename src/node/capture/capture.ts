@@ -25,11 +25,13 @@ export interface CaptureOptions {
   onInterrupted?: (signal: NodeJS.Signals) => void;
   now?: () => number;
   /**
-   * 'fork' (default): take a copy-on-write snapshot while the target is stopped and read memory
-   * from it after the target runs again; falls back to 'copy' when the snapshot is not possible.
-   * 'copy': copy memory into dumpkit while the target is stopped.
+   * 'auto' (default): a copy-on-write snapshot (the target stops only for its page tables) when a
+   * full or miniplus capture has more than SNAPSHOT_MIN_BYTES of mappings; else a copy while
+   * stopped, which for a few megabytes is quicker than copying the page tables.
+   * 'fork': the snapshot whatever the size. Both fall back to 'copy' when the snapshot is not
+   * possible. 'copy': copy memory into dumpkit while the target is stopped.
    */
-  snapshot?: 'fork' | 'copy';
+  snapshot?: 'auto' | 'fork' | 'copy';
   /**
    * Keep the target stopped until the file is written, and write memory straight from it (for a
    * process caught crashing: letting it run would let it die before its memory is read).
@@ -58,6 +60,8 @@ export interface CaptureResult {
   diagnostics: string[];
 }
 
+/** Below this much memory to copy, copying while stopped is quicker than a snapshot (whose cost is the page tables). */
+export const SNAPSHOT_MIN_BYTES = 32 * 1024 * 1024;
 const FATAL_SIGNALS = new Set([4, 5, 6, 7, 8, 11, 31]);
 const MiB = 1024 * 1024;
 
@@ -95,7 +99,9 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const abortOnPressure = opts.abortOnMemoryPressure ?? true;
   const fits = (bytes: number, extra = 0): boolean => bytes + Math.max(256 * MiB, bytes / 10) <= available + extra;
   const pool = new CopyPool();
-  const trySnapshot = !opts.writeWhileStopped && (opts.snapshot ?? 'fork') === 'fork' && !!target.snapshot && target.is64;
+  const how = opts.snapshot ?? 'auto';
+  const worthIt = how === 'fork' || (how === 'auto' && rules.bulk && estimate >= SNAPSHOT_MIN_BYTES);
+  const trySnapshot = !opts.writeWhileStopped && worthIt && !!target.snapshot && target.is64;
   // Mappings a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK: V8's heap among them) are
   // copied while the target is stopped; smaps is read now, before the pause, to find them.
   let excluded: ForkExcluded[] = [];

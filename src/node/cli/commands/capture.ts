@@ -33,14 +33,14 @@ export function register(program: Command): void {
     .option('--overwrite', 'replace an existing output file')
     .option('--sync', SYNC_OPTION_HELP)
     .option('--no-abort-on-memory-pressure', 'when the copy would not fit in memory, write while the target stays stopped')
-    .option('--snapshot <how>', 'fork: copy-on-write snapshot, the target stops only for its page tables (x86_64); copy: copy memory while stopped', 'fork')
+    .option('--snapshot <how>', 'auto: a copy-on-write snapshot (x86_64; the target stops only for its page tables) for full and miniplus captures of more than 32 MiB, else a copy while stopped; fork: always the snapshot; copy: always copy while stopped', 'auto')
     .option('--on-crash', 'follow the process and capture when a thread is about to die of a signal it does not handle (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS), with an Exception stream; the crash then takes its course')
     .option('--crash-timeout <seconds>', 'with --on-crash: give up after this long')
     .option('--json', 'print one JSON object describing the capture')
     .action(async (proc: string, opts: CaptureCliOptions) => {
       const variety = parseVariety(opts.type);
       if (!variety) throw new DumpError('INVALID_ARGUMENT', `--type must be full, miniplus or mini, not ${JSON.stringify(opts.type)}`);
-      if (opts.snapshot !== 'fork' && opts.snapshot !== 'copy') throw new DumpError('INVALID_ARGUMENT', `--snapshot must be fork or copy, not ${JSON.stringify(opts.snapshot)}`);
+      if (opts.snapshot !== 'auto' && opts.snapshot !== 'fork' && opts.snapshot !== 'copy') throw new DumpError('INVALID_ARGUMENT', `--snapshot must be auto, fork or copy, not ${JSON.stringify(opts.snapshot)}`);
       const pid = resolvePid(proc);
       if (pid === process.pid) throw new DumpError('INVALID_ARGUMENT', 'dumpkit cannot capture itself');
       const name = processName(pid);
