@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -260,6 +260,43 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     const n = runCli(['capture', 'no-such-process-name-xyz']);
     assert.equal(n.status, 2);
     assert.match(n.stderr, /NO_SUCH_PROCESS: no process named "no-such-process-name-xyz"/);
+  });
+
+  test('a kernel thread: UNSUPPORTED, it has no user address space (not a permission problem)', (t) => {
+    // Any kernel thread visible here (PF_KTHREAD in /proc/PID/stat field 9), found independently of dumpkit.
+    const kthread = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .find((d) => {
+        try {
+          const st = readFileSync(`/proc/${d}/stat`, 'latin1');
+          return (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[6]) & 0x00200000) !== 0;
+        } catch {
+          return false;
+        }
+      });
+    if (!kthread) return t.skip('no kernel thread visible in this PID namespace');
+    const r = runCli(['capture', kthread, '--type', 'mini', '-o', join(dir, 'kthread.dmp')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`^dumpkit: UNSUPPORTED: process ${kthread} \\(.+\\) is a kernel thread: it has no user address space to dump\n$`));
+  });
+
+  test('permission denied (dumpkit as nobody, the target root): PERMISSION saying what is needed', { skip: process.getuid?.() === 0 ? false : 'needs root, to run dumpkit as another user' }, async (t) => {
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath];
+    const readable = spawnSync('setpriv', [...asNobody, '-e', `require('fs').accessSync(${JSON.stringify(mainTs)}); require('fs').accessSync(${JSON.stringify(fileURLToPath(tsxLoader))})`]);
+    if (readable.status !== 0) return t.skip('this checkout is not readable by user nobody (or setpriv is missing)');
+    const target = await RunningTarget.start(buildTarget(64)!);
+    try {
+      const r = spawnSync('setpriv', [...asNobody, '--import', tsxLoader, mainTs, 'capture', String(target.pid), '--type', 'mini', '-o', join(tmpdir(), `dk-nobody-${target.pid}.dmp`)], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^dumpkit: PERMISSION: not allowed to trace process \d+: run as root or as its owner with CAP_SYS_PTRACE, or lower kernel\.yama\.ptrace_scope/);
+      assert.ok(await target.makesProgress(), 'the target was never stopped');
+    } finally {
+      await target.stop();
+    }
   });
 
   test('memory pressure: refused by default with a clear message, written while stopped with --no-abort-on-memory-pressure', async () => {

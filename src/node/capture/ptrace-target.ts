@@ -13,6 +13,7 @@ const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 
 const X64_TO_I386: Record<string, string> = { rbx: 'ebx', rcx: 'ecx', rdx: 'edx', rsi: 'esi', rdi: 'edi', rbp: 'ebp', rax: 'eax', rip: 'eip', rsp: 'esp', orig_rax: 'orig_eax' };
 
 const STOP_TIMEOUT_MS = 5000;
+const PF_KTHREAD = 0x00200000;
 /** Signals whose default action ends the process with a core dump: a crash. */
 const FATAL_SIGNALS = new Set([4 /* SIGILL */, 5 /* SIGTRAP */, 6 /* SIGABRT */, 7 /* SIGBUS */, 8 /* SIGFPE */, 11 /* SIGSEGV */, 31 /* SIGSYS */]);
 const SIGSTOP = 19;
@@ -40,8 +41,19 @@ export class PtraceTarget implements TargetProcess {
   private useProcMem = false;
 
   constructor(readonly pid: number) {
+    let stat: string;
     try {
-      readFileSync(`/proc/${pid}/status`);
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch (e) {
+      throw procError(pid, e);
+    }
+    // Field 9 (flags): PF_KTHREAD marks a kernel thread, which has no user memory at all.
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    if (flags & PF_KTHREAD) {
+      throw new DumpError('UNSUPPORTED', `process ${pid} (${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}) is a kernel thread: it has no user address space to dump`);
+    }
+    try {
+      readFileSync(`/proc/${pid}/maps`); // the same access check as ptrace's: say "permission" now, not "gone" later
     } catch (e) {
       throw procError(pid, e);
     }
@@ -431,7 +443,7 @@ function procError(pid: number, e: unknown): DumpError {
 export function permissionError(pid: number): DumpError {
   return new DumpError(
     'PERMISSION',
-    `not allowed to trace process ${pid}: run as root or as its owner with CAP_SYS_PTRACE, or lower kernel.yama.ptrace_scope (now ${ptraceScope()}); another tracer (debugger) may also be attached`,
+    `not allowed to trace process ${pid}: run as root or as its owner with CAP_SYS_PTRACE, or lower kernel.yama.ptrace_scope (now ${ptraceScope()}); a process that is not dumpable (setuid, prctl PR_SET_DUMPABLE 0) or in another user namespace needs CAP_SYS_PTRACE there; another tracer (debugger) may also be attached`,
   );
 }
 
