@@ -3,7 +3,7 @@ import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
 import { cgroupLimitReason } from './cgroup.js';
-import { endSnapshot, forkSnapshot } from './snapshot.js';
+import { endSnapshot, forkSnapshot, reapSnapshot } from './snapshot.js';
 import { ChildFileWriter } from './snapshot-writer.js';
 import { exitedError, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
@@ -309,7 +309,10 @@ export class PtraceTarget implements TargetProcess {
       end: () => {
         if (memFd !== undefined) closeSync(memFd);
         memFd = undefined;
-        if (!ended) endSnapshot(child);
+        if (!ended) {
+          endSnapshot(child);
+          this.reap(child);
+        }
         ended = true;
       },
     };
@@ -397,6 +400,45 @@ export class PtraceTarget implements TargetProcess {
     } catch (e) {
       this.resume();
       throw e;
+    }
+  }
+
+  /**
+   * Reaps the dead snapshot child (a zombie child of the target until the target waits for it,
+   * which it never will): one thread of the target, stopped briefly (or already stopped, in a
+   * pause), runs wait4 for it. Best effort: if no thread is at a usable site, the zombie stays
+   * until the target exits, as it would have.
+   */
+  private reap(child: number): void {
+    const read2 = (address: bigint): Uint8Array | undefined => {
+      const b = new Uint8Array(2);
+      return libc.readProcessMemory(this.pid, address, b) === 2 ? b : undefined;
+    };
+    try {
+      if (this.seized.size > 0) {
+        const r = reapSnapshot(child, [...this.seized].filter(([, sig]) => sig === 0).map(([tid]) => tid), read2);
+        if (r.signal && r.tid !== undefined) this.seized.set(r.tid, r.signal);
+        return;
+      }
+      // The target runs: stop one thread at a time, each only for the injected wait4.
+      for (const tid of this.listTasks().slice(0, 16)) {
+        if (libc.ptrace(libc.PTRACE_SEIZE, tid) < 0) continue;
+        this.seized.set(tid, 0);
+        let reaped = false;
+        try {
+          if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0) continue;
+          const st = this.waitStop(tid);
+          if (!st || st.signal) continue; // a signal-delivery stop: resume() delivers it
+          const r = reapSnapshot(child, [tid], read2);
+          if (r.signal) this.seized.set(tid, r.signal);
+          reaped = r.reaped;
+        } finally {
+          this.resume();
+        }
+        if (reaped) return;
+      }
+    } catch {
+      this.resume(); // best effort: never leave a thread stopped over a zombie
     }
   }
 

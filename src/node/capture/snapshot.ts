@@ -17,8 +17,8 @@ import * as libc from './libc.js';
  * Targets under a seccomp filter are never injected into (a filter may kill or signal the target
  * for the extra system call): they are captured by copying instead.
  *
- * clone with exit signal 0 sends the target no SIGCHLD; the killed child stays a zombie child of
- * the target, invisible to wait() without __WALL, until the target exits (then init reaps it).
+ * clone with exit signal 0 sends the target no SIGCHLD; the killed child is a zombie child of the
+ * target, invisible to wait() without __WALL, which reapSnapshot then has the target reap.
  */
 
 // Blocking system calls whose wrappers tolerate a restart: the injection site.
@@ -76,20 +76,7 @@ export function readRegs(tid: number): Uint8Array | undefined {
  * the system call fails. Never leaves a thread with changed registers.
  */
 export function forkSnapshot(pid: number, candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { child?: number; site?: bigint; reason?: string } {
-  let site: { tid: number; regs: Uint8Array } | undefined;
-  for (const tid of candidates) {
-    const regs = readRegs(tid);
-    if (!regs) continue;
-    const dv = new DataView(regs.buffer);
-    const orig = dv.getBigInt64(ORIG_RAX, true);
-    const rip = dv.getBigUint64(RIP, true);
-    if (!SAFE_SYSCALLS.has(Number(orig))) continue;
-    const insn = readByte2(rip - 2n);
-    if (insn && insn[0] === 0x0f && insn[1] === 0x05) {
-      site = { tid, regs };
-      break;
-    }
-  }
+  const site = injectionSite(candidates, readByte2);
   if (!site) return { reason: 'no thread is blocked in a restartable system call' };
   const seccomp = seccompMode(pid);
   if (seccomp !== 0) return { reason: seccomp < 0 ? 'its seccomp state cannot be read' : 'it runs under seccomp' };
@@ -111,15 +98,7 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
   iv.setBigUint64(R8, 0n, true); // tls
 
   // What the thread will get back: its registers, with the interrupted call restarted.
-  const restore = saved.slice();
-  const rv = new DataView(restore.buffer);
-  const err = sv.getBigInt64(RAX, true);
-  const nr = sv.getBigInt64(ORIG_RAX, true);
-  if (err === ERESTARTSYS || err === ERESTARTNOINTR || err === ERESTARTNOHAND || err === ERESTART_RESTARTBLOCK) {
-    rv.setBigInt64(RAX, err === ERESTART_RESTARTBLOCK ? BigInt(SYS_RESTART_SYSCALL) : nr, true);
-    rv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
-  }
-  rv.setBigInt64(ORIG_RAX, -1n, true);
+  const restore = restartedRegs(saved);
 
   let child: number | undefined;
   let exitKillError: number | undefined;
@@ -169,6 +148,86 @@ export function forkSnapshot(pid: number, candidates: number[], readByte2: (addr
     if (injected && libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, restore) < 0) {
       // Should not happen: the thread is stopped and ours. Say so loudly rather than hide it.
       throw new DumpError('CAPTURE', `could not restore the registers of thread ${tid} of process ${pid}: errno ${libc.errno()}`);
+    }
+    libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, 0);
+  }
+}
+
+/**
+ * A stopped thread that is blocked in a restartable system call and sits just after a `syscall`
+ * instruction: where one extra system call can be run and the interrupted one restarted.
+ */
+function injectionSite(candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { tid: number; regs: Uint8Array } | undefined {
+  for (const tid of candidates) {
+    const regs = readRegs(tid);
+    if (!regs) continue;
+    const dv = new DataView(regs.buffer);
+    if (!SAFE_SYSCALLS.has(Number(dv.getBigInt64(ORIG_RAX, true)))) continue;
+    const insn = readByte2(dv.getBigUint64(RIP, true) - 2n);
+    if (insn && insn[0] === 0x0f && insn[1] === 0x05) return { tid, regs };
+  }
+  return undefined;
+}
+
+/** `saved` (a thread stopped inside a system call) with the interrupted call restarted, as the kernel would. */
+function restartedRegs(saved: Uint8Array): Uint8Array {
+  const sv = new DataView(saved.buffer, saved.byteOffset, saved.byteLength);
+  const restore = saved.slice();
+  const rv = new DataView(restore.buffer);
+  const err = sv.getBigInt64(RAX, true);
+  const nr = sv.getBigInt64(ORIG_RAX, true);
+  if (err === ERESTARTSYS || err === ERESTARTNOINTR || err === ERESTARTNOHAND || err === ERESTART_RESTARTBLOCK) {
+    rv.setBigInt64(RAX, err === ERESTART_RESTARTBLOCK ? BigInt(SYS_RESTART_SYSCALL) : nr, true);
+    rv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
+  }
+  rv.setBigInt64(ORIG_RAX, -1n, true);
+  return restore;
+}
+
+const SYS_WAIT4 = 61;
+
+/**
+ * Reaps the dead snapshot child, which is a zombie child of the target (exit signal 0: no
+ * SIGCHLD, so the target never waits for it): one of `candidates` (stopped threads of the
+ * target) runs `wait4(child, NULL, __WALL, NULL)` at its `syscall` instruction, then gets its
+ * registers back with its own system call restarted, as for the clone. Returns whether it did.
+ */
+export function reapSnapshot(child: number, candidates: number[], readByte2: (address: bigint) => Uint8Array | undefined): { reaped: boolean; tid?: number; signal?: number } {
+  const site = injectionSite(candidates, readByte2);
+  if (!site) return { reaped: false };
+  const { tid, regs: saved } = site;
+  const sv = new DataView(saved.buffer);
+  const inject = saved.slice();
+  const iv = new DataView(inject.buffer);
+  iv.setBigUint64(RIP, sv.getBigUint64(RIP, true) - 2n, true);
+  iv.setBigInt64(ORIG_RAX, -1n, true);
+  iv.setBigUint64(RAX, BigInt(SYS_WAIT4), true);
+  iv.setBigUint64(RDI, BigInt(child), true);
+  iv.setBigUint64(RSI, 0n, true);
+  iv.setBigUint64(RDX, BigInt(libc.__WALL), true);
+  iv.setBigUint64(R10, 0n, true);
+  const restore = restartedRegs(saved);
+  let injected = false;
+  try {
+    if (libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, libc.PTRACE_O_TRACESYSGOOD) < 0) return { reaped: false };
+    if (libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, inject) < 0) return { reaped: false };
+    injected = true;
+    for (let step = 0; step < 4; step++) {
+      if (libc.ptrace(libc.PTRACE_SYSCALL, tid, 0, 0) < 0) return { reaped: false };
+      const status = waitStopped(tid);
+      const sig = (status >> 8) & 0xff;
+      // A signal for the thread arrived: give up; the caller delivers it when it lets the thread go.
+      if (sig !== (libc.SIGTRAP | 0x80)) return { reaped: false, tid, signal: status >> 16 ? 0 : sig };
+      const now = readRegs(tid);
+      const v = now ? new DataView(now.buffer) : undefined;
+      if (v && v.getBigInt64(ORIG_RAX, true) === BigInt(SYS_WAIT4) && v.getBigInt64(RAX, true) !== -38n /* -ENOSYS: at entry */) {
+        return { reaped: v.getBigInt64(RAX, true) === BigInt(child), tid };
+      }
+    }
+    return { reaped: false, tid };
+  } finally {
+    if (injected && libc.ptraceSetRegset(tid, libc.NT_PRSTATUS, restore) < 0) {
+      throw new DumpError('CAPTURE', `could not restore the registers of thread ${tid}: errno ${libc.errno()}`);
     }
     libc.ptrace(libc.PTRACE_SETOPTIONS, tid, 0, 0);
   }
