@@ -1,6 +1,7 @@
 import type { ByteSink } from '../bytes/byte-sink.js';
 import type { Diagnostics } from '../diagnostics.js';
 import { DumpError } from '../errors.js';
+import type { DsoDebug } from '../linux/dso-debug.js';
 import type { Mapping } from '../linux/maps.js';
 import { MinidumpLimits } from './limits.js';
 import type { Minidump } from './minidump.js';
@@ -104,9 +105,21 @@ export async function convertMinidump(dump: Minidump, sink: ByteSink, to: 'minip
     memory,
     memoryInfo: ((await dump.memoryInfoList()) ?? []).map((m) => ({ base: m.baseAddress, size: m.regionSize, protect: m.protect, state: m.state, type: m.type })),
     exception,
-    linuxStreams: linuxStreams.filter((s) => s.type !== StreamType.LinuxDsoDebug), // its RVAs point into the source file
+    // LinuxDsoDebug holds RVAs into the source file: it is read and written anew, not copied.
+    linuxStreams: linuxStreams.filter((s) => s.type !== StreamType.LinuxDsoDebug),
+    linuxDsoDebug: await dsoDebugOf(dump, diagnostics),
   };
   return writeMinidump(snap, sink);
+}
+
+async function dsoDebugOf(dump: Minidump, diagnostics: Diagnostics): Promise<DsoDebug | undefined> {
+  try {
+    const d = await dump.linuxDsoDebug();
+    return d && { version: d.version, brk: d.brk, ldbase: d.ldbase, dynamic: d.dynamic, dynamicSection: d.dynamicSection, linkMap: d.linkMap };
+  } catch (e) {
+    diagnostics.add(`LinuxDsoDebug left out: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /** The parts of the planned ranges that the source dump holds. */

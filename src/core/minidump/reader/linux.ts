@@ -56,6 +56,8 @@ export interface LinuxDsoDebug {
   ldbase: bigint;
   dynamic: bigint;
   linkMap: { addr: bigint; name: string; ld: bigint }[];
+  /** The copy of the executable's dynamic section that follows the header (to the end of the stream). */
+  dynamicSection: Uint8Array;
 }
 
 /** LinuxDsoDebug: MDRawDebug32/64 + MDRawLinkMap32/64[dso_count] at `map`; the width follows the target. */
@@ -87,5 +89,7 @@ export async function readLinuxDsoDebug(ctx: StreamContext, v: StructView, wordS
       linkMap.push({ addr, name: (await readMinidumpStringSoft(ctx, nameRva, `${what}.link_map[${i}].name`)) ?? '', ld });
     }
   }
-  return { version, mapRva, dsoCount, brk, ldbase, dynamic, linkMap };
+  const headerSize = wordSize === 8 ? 40 : 24; // MDRawDebug64 (unpacked: 4 bytes of padding before brk) / MDRawDebug32
+  const dynamicSection = v.length > headerSize ? v.raw(headerSize, v.length - headerSize) : new Uint8Array(0);
+  return { version, mapRva, dsoCount, brk, ldbase, dynamic, linkMap, dynamicSection };
 }
