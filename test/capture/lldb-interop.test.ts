@@ -62,9 +62,11 @@ for (const bits of [64, 32] as const) {
         if (!target) return t.skip('32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)');
         const info = target.info;
         const file = join(dir, `${variety}.dmp`);
-        const r = runCli(['capture', String(target.pid), '--type', variety, '-o', file, '--json']);
+        // full goes through the copy-on-write snapshot (too small for --snapshot auto to choose it).
+        const r = runCli(['capture', String(target.pid), '--type', variety, '-o', file, '--json', ...(variety === 'full' ? ['--snapshot', 'fork'] : [])]);
         assert.equal(r.status, 0, r.stderr);
-        const report = JSON.parse(r.stdout) as { file: string; size: number; threads: number; arch: string; pauseMs: number };
+        const report = JSON.parse(r.stdout) as { file: string; size: number; threads: number; arch: string; pauseMs: number; method: string };
+        if (variety === 'full') assert.equal(report.method, 'snapshot');
         assert.equal(report.file, file);
         assert.equal(report.arch, bits === 64 ? 'amd64' : 'x86');
         assert.equal(report.threads, info.threads.length);

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Minidump } from '../../src/core/minidump/minidump.js';
 import { FileSource } from '../../src/node/file-source.js';
 import { runCli, tsxLoader } from '../helpers/cli.js';
-import { buildTarget, gccSkip, RunningTarget } from '../helpers/target.js';
+import { buildTarget, gccSkip, NO_32_BIT, RunningTarget } from '../helpers/target.js';
 
 /**
  * The target always runs again: when dumpkit is SIGKILLed or SIGTERMed while the target is
@@ -71,6 +71,9 @@ async function assertRunsAgain(target: RunningTarget): Promise<void> {
   );
   assert.ok(await target.makesProgress(), 'the spinning thread makes progress');
 }
+
+/** The pause a snapshot of a 1 GiB 32-bit target may cause (copying it while stopped takes about a second here). */
+const PAUSE_LIMIT_MS = 200;
 
 describe('capture safety (target with 1 GiB of touched heap, so the pause is long enough to hit)', { skip: gccSkip }, () => {
   let dir: string;
@@ -141,10 +144,15 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     }
   });
 
-  test('snapshot (chosen by --snapshot auto for 256 MiB): heap bytes as the target wrote them, the child gone afterwards; mini is copied instead', async () => {
-    const target = await RunningTarget.start(buildTarget(64)!, ['--heap-mb', '256']);
+  // The snapshot tests, for a 64-bit target and a 32-bit (i386) one.
+  for (const bits of [64, 32] as const) {
+  const tag = bits === 64 ? '' : ' (32-bit target)';
+  test(`snapshot (chosen by --snapshot auto for 256 MiB): heap bytes as the target wrote them, the child gone afterwards; mini is copied instead${tag}`, async (t) => {
+    const binary = buildTarget(bits);
+    if (!binary) return t.skip(NO_32_BIT);
+    const target = await RunningTarget.start(binary, ['--heap-mb', '256']);
     try {
-      const out = join(dir, 'snap.dmp');
+      const out = join(dir, `snap${bits}.dmp`);
       await target.command('gap');
       const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
       assert.equal(r.status, 0, r.stderr);
@@ -169,7 +177,7 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       await assertRunsAgain(target);
       // A mini capture has a few hundred KiB to copy: quicker while stopped than copying page tables.
       const kids = children(target.pid).length;
-      const m = runCli(['capture', String(target.pid), '--type', 'mini', '--json', '-o', join(dir, 'snap-mini.dmp')]);
+      const m = runCli(['capture', String(target.pid), '--type', 'mini', '--json', '-o', join(dir, `snap-mini${bits}.dmp`)]);
       assert.equal(m.status, 0, m.stderr);
       assert.equal((JSON.parse(m.stdout) as { method: string }).method, 'copy');
       assert.equal(children(target.pid).length, kids, 'no snapshot child made for mini');
@@ -182,13 +190,15 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
     ['its write loop', {}],
     ['one injected pwrite64 per piece (no executable page allowed)', { DUMPKIT_TEST_NO_WRITE_LOOP: '1' }],
   ] as const) {
-  test(`snapshot writing with ${how}: pages that fault when read (a mapping past the end of its file) are zeros, the rest as in memory`, async () => {
-    const file = join(dir, 'short.bin');
+  test(`snapshot writing with ${how}: pages that fault when read (a mapping past the end of its file) are zeros, the rest as in memory${tag}`, async (t) => {
+    const binary = buildTarget(bits);
+    if (!binary) return t.skip(NO_32_BIT);
+    const file = join(dir, `short${bits}.bin`);
     const page = new Uint8Array(4096).map((_, i) => (i * 13 + 5) & 0xff);
     writeFileSync(file, page);
-    const target = await RunningTarget.start(buildTarget(64)!, ['--short-file', file]);
+    const target = await RunningTarget.start(binary, ['--short-file', file]);
     try {
-      const out = join(dir, `short-${Object.keys(env).length}.dmp`);
+      const out = join(dir, `short${bits}-${Object.keys(env).length}.dmp`);
       const r = runCli(['capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '--json', '-o', out], { env });
       assert.equal(r.status, 0, r.stderr);
       const rep = JSON.parse(r.stdout) as { method: string; bytesWrittenBySnapshot: number; diagnostics: string[] };
@@ -227,10 +237,12 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
   });
   }
 
-  test('snapshot: areas a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK, as V8 marks its heap) are copied while stopped', async () => {
-    const target = await RunningTarget.start(buildTarget(64)!);
+  test(`snapshot: areas a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK, as V8 marks its heap) are copied while stopped${tag}`, async (t) => {
+    const binary = buildTarget(bits);
+    if (!binary) return t.skip(NO_32_BIT);
+    const target = await RunningTarget.start(binary);
     try {
-      const out = join(dir, 'nofork.dmp');
+      const out = join(dir, `nofork${bits}.dmp`);
       const r = runCli(['capture', String(target.pid), '--type', 'full', '--snapshot', 'fork', '--json', '-o', out]);
       assert.equal(r.status, 0, r.stderr);
       const rep = JSON.parse(r.stdout) as { method: string; diagnostics: string[] };
@@ -248,6 +260,31 @@ describe('capture safety (target with 1 GiB of touched heap, so the pause is lon
       } finally {
         await source.close();
       }
+      await assertRunsAgain(target);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  }
+
+  test('32-bit target with 1 GiB of touched heap: captured through the snapshot, so the pause it sees is short', async (t) => {
+    const binary = buildTarget(32);
+    if (!binary) return t.skip(NO_32_BIT);
+    const target = await RunningTarget.start(binary, ['--heap-mb', '1024']);
+    try {
+      const out = join(dir, 'pause32.dmp');
+      await target.command('gap');
+      const r = runCli(['capture', String(target.pid), '--type', 'full', '--json', '-o', out]);
+      // The longest gap in the target's own 0.5 ms ticking: the pause as the process saw it.
+      const gapMs = (await target.command('gap')) / 1000;
+      assert.equal(r.status, 0, r.stderr);
+      const rep = JSON.parse(r.stdout) as { method: string; pauseMs: number; bytesWrittenBySnapshot: number };
+      rmSync(out, { force: true });
+      assert.equal(rep.method, 'snapshot');
+      assert.ok(rep.bytesWrittenBySnapshot > 1024 * 1024 * 1024, `${rep.bytesWrittenBySnapshot} bytes written by the snapshot`);
+      t.diagnostic(`pause seen by the 32-bit target: ${gapMs.toFixed(1)} ms (dumpkit's pauseMs ${rep.pauseMs.toFixed(1)})`);
+      assert.ok(gapMs < PAUSE_LIMIT_MS, `the target saw a ${gapMs} ms pause`);
       await assertRunsAgain(target);
     } finally {
       await target.stop();

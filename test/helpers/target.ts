@@ -28,6 +28,9 @@ function requireTool(name: string, present: boolean): string | false {
 export const gccSkip = requireTool('gcc', !!gccPath);
 export const lldbSkip = gccSkip || requireTool('lldb', !!lldbPath);
 
+/** Why a 32-bit test skips where buildTarget(32) cannot build (not in CI, where it throws). */
+export const NO_32_BIT = '32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)';
+
 let buildDir: string | undefined;
 const built = new Map<number, string | undefined>();
 

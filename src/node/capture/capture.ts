@@ -101,7 +101,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
   const pool = new CopyPool();
   const how = opts.snapshot ?? 'auto';
   const worthIt = how === 'fork' || (how === 'auto' && rules.bulk && estimate >= SNAPSHOT_MIN_BYTES);
-  const trySnapshot = !opts.writeWhileStopped && worthIt && !!target.snapshot && target.is64;
+  const trySnapshot = !opts.writeWhileStopped && worthIt && !!target.snapshot;
   // Mappings a fork does not see (MADV_DONTFORK, MADV_WIPEONFORK: V8's heap among them) are
   // copied while the target is stopped; smaps is read now, before the pause, to find them.
   let excluded: ForkExcluded[] = [];

@@ -4,6 +4,7 @@ import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
 import { cgroupLimitReason } from './cgroup.js';
 import { endSnapshot, forkSnapshot, reapSnapshot } from './snapshot.js';
+import { I386, X86_64, type SnapshotArch } from './snapshot-arch.js';
 import { ChildFileWriter } from './snapshot-writer.js';
 import { exitedError, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
@@ -265,12 +266,9 @@ export class PtraceTarget implements TargetProcess {
   }
 
   snapshot(threads: StoppedThread[]): Snapshot | { reason: string } {
-    if (!this.is64) return { reason: 'copy-on-write snapshots are implemented for x86_64 targets only' };
+    const arch = this.snapshotArch;
     const candidates = threads.filter((t) => !t.signal).map((t) => t.id);
-    const r = forkSnapshot(this.pid, candidates, (address) => {
-      const b = new Uint8Array(2);
-      return libc.readProcessMemory(this.pid, address, b) === 2 ? b : undefined;
-    });
+    const r = forkSnapshot(arch, this.pid, candidates, this.readCode);
     if (r.child === undefined || r.site === undefined) return { reason: r.reason ?? 'unknown' };
     const child = r.child;
     const site = r.site;
@@ -304,7 +302,7 @@ export class PtraceTarget implements TargetProcess {
       fileWriter: (fd) => {
         const limited = cgroupLimitReason(this.pid);
         if (limited) return { reason: limited };
-        return ChildFileWriter.open(child, site, fd);
+        return ChildFileWriter.open(arch, child, site, fd);
       },
       end: () => {
         if (memFd !== undefined) closeSync(memFd);
@@ -317,6 +315,17 @@ export class PtraceTarget implements TargetProcess {
       },
     };
   }
+
+  /** The instruction set the snapshot code is run for. */
+  private get snapshotArch(): SnapshotArch {
+    return this.is64 ? X86_64 : I386;
+  }
+
+  /** A few bytes of the target's code (the injection site), or undefined. */
+  private readonly readCode = (address: bigint, length: number): Uint8Array | undefined => {
+    const b = new Uint8Array(length);
+    return libc.readProcessMemory(this.pid, address, b) === length ? b : undefined;
+  };
 
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined {
     for (const p of [`/proc/${this.pid}/root${path}`, path]) {
@@ -410,13 +419,9 @@ export class PtraceTarget implements TargetProcess {
    * until the target exits, as it would have.
    */
   private reap(child: number): void {
-    const read2 = (address: bigint): Uint8Array | undefined => {
-      const b = new Uint8Array(2);
-      return libc.readProcessMemory(this.pid, address, b) === 2 ? b : undefined;
-    };
     try {
       if (this.seized.size > 0) {
-        const r = reapSnapshot(child, [...this.seized].filter(([, sig]) => sig === 0).map(([tid]) => tid), read2);
+        const r = reapSnapshot(this.snapshotArch, child, [...this.seized].filter(([, sig]) => sig === 0).map(([tid]) => tid), this.readCode);
         if (r.signal && r.tid !== undefined) this.seized.set(r.tid, r.signal);
         return;
       }
@@ -429,7 +434,7 @@ export class PtraceTarget implements TargetProcess {
           if (libc.ptrace(libc.PTRACE_INTERRUPT, tid) < 0) continue;
           const st = this.waitStop(tid);
           if (!st || st.signal) continue; // a signal-delivery stop: resume() delivers it
-          const r = reapSnapshot(child, [tid], read2);
+          const r = reapSnapshot(this.snapshotArch, child, [tid], this.readCode);
           if (r.signal) this.seized.set(tid, r.signal);
           reaped = r.reaped;
         } finally {

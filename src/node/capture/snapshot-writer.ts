@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
-import { ORIG_RAX, R10, R12, R13, R8, R9, RAX, RDI, RDX, readRegs, RIP, RSI, waitStopped } from './snapshot.js';
+import { readRegs, writeRegs, type SnapshotArch } from './snapshot-arch.js';
+import { disarm, waitStopped } from './snapshot.js';
 
 /**
  * The snapshot child writes its own memory into the dump file: dumpkit passes it the file's
@@ -11,7 +12,7 @@ import { ORIG_RAX, R10, R12, R13, R8, R9, RAX, RDI, RDX, readRegs, RIP, RSI, wai
  * /proc/PID/mem and writing from dumpkit costs three (page → bounce page → dumpkit → file).
  *
  * The child is ours (traced, stopped, killed when dumpkit dies by PTRACE_O_EXITKILL); each system
- * call is run at the `syscall` instruction where the snapshot was made, with a syscall-enter and
+ * call is run at the system call instruction where the snapshot was made, with a syscall-enter and
  * a syscall-exit stop. Nothing here runs the target's code or touches the target.
  *
  * How the descriptor gets there works whatever the two processes' credentials: the child makes
@@ -19,45 +20,17 @@ import { ORIG_RAX, R10, R12, R13, R8, R9, RAX, RDI, RDX, readRegs, RIP, RSI, wai
  * over the target) and sends the file's descriptor over it (SCM_RIGHTS); the child receives it.
  */
 
-// x86_64 system call numbers.
-const SYS_PWRITE64 = 18;
-const SYS_MMAP = 9;
-const SYS_MUNMAP = 11;
-const SYS_MPROTECT = 10;
-const SYS_CLOSE = 3;
-const SYS_SOCKETPAIR = 53;
-const SYS_RECVMSG = 47;
-const SYS_EXIT = 60;
 const AF_UNIX = 1n;
 const SOCK_STREAM_CLOEXEC = 1n | 0x80000n;
 const MSG_CMSG_CLOEXEC = 0x40000000n;
 const PROT_READ_WRITE = 3n;
 const PROT_READ_EXEC = 5n;
 const MAP_PRIVATE_ANONYMOUS = 0x22n;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
 const SCRATCH = 4096n;
 /** Where in the scratch page the write loop goes (the first half holds the descriptor-passing buffers). */
 const LOOP_AT = 0x800n;
-/**
- * The write loop run in the snapshot: pwrite64 `r13`-byte pieces of `r12` bytes at `rsi` to file
- * offset `r10` of descriptor `rdi`, until done or a write fails or writes nothing; then int3 (a
- * SIGTRAP stop for us). On the stop, `r12` is what is left and `rax` the last result. It touches
- * no stack and no memory, and calls nothing but pwrite64. GNU as, from:
- *   top: test r12,r12 / je done / mov rdx,r13 / cmp r12,r13 / cmovb rdx,r12 / mov eax,18 / syscall
- *        test rax,rax / jle done / add rsi,rax / add r10,rax / sub r12,rax / jmp top
- *   done: int3
- */
-const WRITE_LOOP = new Uint8Array([
-  0x4d, 0x85, 0xe4, 0x74, 0x21, 0x4c, 0x89, 0xea, 0x4d, 0x39, 0xec, 0x49, 0x0f, 0x42, 0xd4, 0xb8, 0x12, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x85,
-  0xc0, 0x7e, 0x0b, 0x48, 0x01, 0xc6, 0x49, 0x01, 0xc2, 0x49, 0x29, 0xc4, 0xeb, 0xda, 0xcc,
-]);
-/**
- * The size of each pwrite64 the loop makes. Page-cache folios are sized after the write, and on
- * virtual machines whose free memory the host has reclaimed the large ones are slow to get.
- * Measured on this project's VM, capturing 2 GiB, six alternating runs each (median total):
- * 64 KiB 1.17 s, 128 KiB 1.15 s, 256 KiB 0.94 s, 1 MiB 1.14 s, 4 MiB 2.0 s.
- */
-export const WRITE_LOOP_CHUNK = 256 * 1024;
-
 const EINTR = 4;
 
 /** Bytes one pwrite64 wrote, or the errno that stopped it at its first byte. */
@@ -67,6 +40,7 @@ export class ChildFileWriter {
   private ended = false;
 
   private constructor(
+    private readonly arch: SnapshotArch,
     private readonly child: number,
     private readonly site: bigint,
     /** The file's descriptor number in the child. */
@@ -85,10 +59,10 @@ export class ChildFileWriter {
    * (an old kernel without pidfd_getfd, a security module refusing a socketpair, no free
    * descriptor…); the child is left as it was found, stopped.
    */
-  static open(child: number, site: bigint, fd: number): ChildFileWriter | { reason: string } {
+  static open(arch: SnapshotArch, child: number, site: bigint, fd: number): ChildFileWriter | { reason: string } {
     if (libc.ptrace(libc.PTRACE_SETOPTIONS, child, 0, libc.PTRACE_O_EXITKILL | libc.PTRACE_O_TRACESYSGOOD) < 0) return { reason: `PTRACE_SETOPTIONS on the snapshot: errno ${libc.errno()}` };
-    const call = (nr: number, ...args: bigint[]): bigint => childSyscall(child, site, nr, args);
-    const scratch = call(SYS_MMAP, 0n, SCRATCH, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1n, 0n);
+    const call = (nr: number, ...args: bigint[]): bigint => childSyscall(arch, child, site, nr, args);
+    const scratch = call(arch.sys.mmap, 0n, SCRATCH, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1n, 0n);
     if (scratch < 0n) return { reason: `mmap in the snapshot failed: errno ${-scratch}` };
     let mem: number | undefined;
     let pair: [number, number] | undefined;
@@ -96,7 +70,7 @@ export class ChildFileWriter {
     let ours = -1;
     let keepScratch = false;
     try {
-      const r = call(SYS_SOCKETPAIR, AF_UNIX, SOCK_STREAM_CLOEXEC, 0n, scratch);
+      const r = call(arch.sys.socketpair, AF_UNIX, SOCK_STREAM_CLOEXEC, 0n, scratch);
       if (r < 0n) return { reason: `socketpair in the snapshot failed: errno ${-r}` };
       mem = openSync(`/proc/${child}/mem`, 'r+');
       const fds = new Uint8Array(8);
@@ -108,33 +82,25 @@ export class ChildFileWriter {
       ours = libc.pidfdGetfd(pidfd, pair[0]);
       if (ours < 0) return { reason: `pidfd_getfd: errno ${libc.errno()}` };
       if (libc.sendFd(ours, fd) !== 1) return { reason: `sendmsg: errno ${libc.errno()}` };
-      // struct msghdr at 0, struct iovec at 64, control buffer at 128, one data byte at 256.
-      const msg = new Uint8Array(256);
-      const mv = new DataView(msg.buffer);
-      mv.setBigUint64(16, scratch + 64n, true);
-      mv.setBigUint64(24, 1n, true);
-      mv.setBigUint64(32, scratch + 128n, true);
-      mv.setBigUint64(40, 24n, true);
-      mv.setBigUint64(64, scratch + 200n, true);
-      mv.setBigUint64(72, 1n, true);
-      if (writeSync(mem, msg, 0, msg.length, Number(scratch)) !== msg.length) return { reason: 'cannot write into the snapshot' };
-      const got = call(SYS_RECVMSG, BigInt(pair[1]), scratch, MSG_CMSG_CLOEXEC);
+      const layout = msgLayout(arch.word);
+      if (writeSync(mem, layout.message(scratch), 0, MSG_BYTES, Number(scratch)) !== MSG_BYTES) return { reason: 'cannot write into the snapshot' };
+      const got = call(arch.sys.recvmsg, BigInt(pair[1]), scratch, MSG_CMSG_CLOEXEC);
       if (got !== 1n) return { reason: `recvmsg in the snapshot returned ${got}` };
-      const cmsg = new Uint8Array(24);
-      readSync(mem, cmsg, 0, 24, Number(scratch) + 128);
-      const cv = new DataView(cmsg.buffer);
-      if (cv.getBigUint64(0, true) !== 20n || cv.getInt32(8, true) !== 1 || cv.getInt32(12, true) !== 1) return { reason: 'the snapshot received no descriptor' };
-      const childFd = cv.getInt32(16, true);
+      const cmsg = new Uint8Array(layout.cmsgSpace);
+      readSync(mem, cmsg, 0, cmsg.length, Number(scratch) + CONTROL_AT);
+      const childFd = layout.receivedFd(cmsg);
+      if (childFd === undefined) return { reason: 'the snapshot received no descriptor' };
       // The write loop: without it (W^X policy refusing an executable page), one pwrite64 per
       // ptrace round trip, in bigger pieces.
       let loop: bigint | undefined;
       // (DUMPKIT_TEST_NO_WRITE_LOOP=1 takes that path on purpose, for its tests.)
       const tryLoop = process.env.DUMPKIT_TEST_NO_WRITE_LOOP !== '1';
-      if (tryLoop && writeSync(mem, WRITE_LOOP, 0, WRITE_LOOP.length, Number(scratch + LOOP_AT)) === WRITE_LOOP.length && call(SYS_MPROTECT, scratch, SCRATCH, PROT_READ_EXEC) === 0n) {
+      const code = arch.loop.code;
+      if (tryLoop && writeSync(mem, code, 0, code.length, Number(scratch + LOOP_AT)) === code.length && call(arch.sys.mprotect, scratch, SCRATCH, PROT_READ_EXEC) === 0n) {
         loop = scratch + LOOP_AT;
         keepScratch = true;
       }
-      return new ChildFileWriter(child, site, childFd, loop);
+      return new ChildFileWriter(arch, child, site, childFd, loop);
     } catch (e) {
       return { reason: `setting up the snapshot's writes: ${(e as Error).message}` };
     } finally {
@@ -142,8 +108,8 @@ export class ChildFileWriter {
       if (pidfd >= 0) libc.close(pidfd);
       if (mem !== undefined) closeSync(mem);
       try {
-        if (pair) for (const f of pair) call(SYS_CLOSE, BigInt(f));
-        if (!keepScratch) call(SYS_MUNMAP, scratch, SCRATCH);
+        if (pair) for (const f of pair) call(arch.sys.close, BigInt(f));
+        if (!keepScratch) call(arch.sys.munmap, scratch, SCRATCH);
       } catch {
         /* the child is killed at the end of the snapshot anyway */
       }
@@ -157,30 +123,25 @@ export class ChildFileWriter {
    */
   async writePiece(address: bigint, length: number, offset: number): Promise<PieceResult> {
     if (this.ended) throw new Error('snapshot writer already closed');
+    const arch = this.arch;
     for (;;) {
       let ret: bigint;
       let written: number;
       if (this.loop !== undefined) {
-        const regs = readRegs(this.child);
+        const regs = readRegs(arch, this.child);
         if (!regs) throw new Error(`cannot read the registers of snapshot ${this.child}`);
-        const v = new DataView(regs.buffer);
-        v.setBigUint64(RIP, this.loop, true);
-        v.setBigInt64(ORIG_RAX, -1n, true);
-        v.setBigUint64(RDI, BigInt(this.childFd), true);
-        v.setBigUint64(RSI, address, true);
-        v.setBigUint64(R10, BigInt(offset), true);
-        v.setBigUint64(R12, BigInt(length), true);
-        v.setBigUint64(R13, BigInt(WRITE_LOOP_CHUNK), true);
-        if (libc.ptraceSetRegset(this.child, libc.NT_PRSTATUS, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${this.child}: errno ${libc.errno()}`);
+        regs.set(arch.ip, this.loop);
+        regs.set(arch.origNr, -1n);
+        arch.loop.setup(regs, BigInt(this.childFd), address, BigInt(length), BigInt(offset));
+        if (writeRegs(this.child, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${this.child}: errno ${libc.errno()}`);
         await runToTrap(this.child);
-        const after = readRegs(this.child);
+        const after = readRegs(arch, this.child);
         if (!after) throw new Error(`cannot read the registers of snapshot ${this.child}`);
-        const a = new DataView(after.buffer);
-        ret = a.getBigInt64(RAX, true);
-        written = length - Number(a.getBigUint64(R12, true));
+        ret = after.signed(arch.ret);
+        written = length - Number(after.get(arch.loop.remaining));
       } else {
-        enter(this.child, this.site, SYS_PWRITE64, [BigInt(this.childFd), address, BigInt(length), BigInt(offset)]);
-        ret = await finishAsync(this.child);
+        enter(arch, this.child, this.site, arch.sys.pwrite64, arch.pwriteArgs(BigInt(this.childFd), address, BigInt(length), BigInt(offset)));
+        ret = await finishAsync(arch, this.child);
         written = ret > 0n ? Number(ret) : 0;
       }
       if (written > 0) return { written };
@@ -194,53 +155,81 @@ export class ChildFileWriter {
     if (this.ended) return;
     this.ended = true;
     try {
-      childSyscall(this.child, this.site, SYS_CLOSE, [BigInt(this.childFd)]);
-      const regs = readRegs(this.child);
-      if (regs) {
-        const v = new DataView(regs.buffer);
-        v.setBigUint64(RIP, this.site, true);
-        v.setBigUint64(RAX, BigInt(SYS_EXIT), true);
-        v.setBigUint64(RDI, 0n, true);
-        v.setBigInt64(ORIG_RAX, -1n, true);
-        libc.ptraceSetRegset(this.child, libc.NT_PRSTATUS, regs);
-      }
+      childSyscall(this.arch, this.child, this.site, this.arch.sys.close, [BigInt(this.childFd)]);
+      disarm(this.arch, this.child, this.site);
     } catch {
       /* killed with the snapshot */
     }
   }
 }
 
-const ARG_OFFSETS = [RDI, RSI, RDX, R10, R8, R9];
+/** The recvmsg buffers in the scratch page: struct msghdr at 0, struct iovec at 64, control buffer at 128, one data byte at 200. */
+const MSG_BYTES = 256;
+const IOV_AT = 64;
+const CONTROL_AT = 128;
+const DATA_AT = 200;
 
-/** Puts the child at the `syscall` instruction with `nr` and `args`, and runs it to the syscall-enter stop. */
-function enter(child: number, site: bigint, nr: number, args: bigint[]): void {
-  const regs = readRegs(child);
+/**
+ * struct msghdr, iovec and cmsghdr for a target whose pointers and size_t are `word` bytes
+ * (x86_64: msghdr 56 bytes, cmsghdr 16, CMSG_SPACE(4) 24, CMSG_LEN(4) 20; i386: 28, 12, 16, 16,
+ * as gcc -m32 and the kernel's compat recvmsg have them).
+ */
+function msgLayout(word: 4 | 8): { message(scratch: bigint): Uint8Array; cmsgSpace: number; receivedFd(cmsg: Uint8Array): number | undefined } {
+  const put = (v: DataView, at: number, x: bigint): void => (word === 8 ? v.setBigUint64(at, x, true) : v.setUint32(at, Number(x), true));
+  const get = (v: DataView, at: number): bigint => (word === 8 ? v.getBigUint64(at, true) : BigInt(v.getUint32(at, true)));
+  const align = (n: number): number => Math.ceil(n / word) * word;
+  // cmsghdr: cmsg_len (size_t), cmsg_level (int), cmsg_type (int), then the data, aligned to size_t.
+  const dataAt = align(word + 8);
+  const cmsgLen = dataAt + 4;
+  const cmsgSpace = dataAt + align(4);
+  return {
+    message(scratch) {
+      const msg = new Uint8Array(MSG_BYTES);
+      const v = new DataView(msg.buffer);
+      // msg_name, msg_namelen (an int, padded to a word), msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags.
+      put(v, 2 * word, scratch + BigInt(IOV_AT));
+      put(v, 3 * word, 1n);
+      put(v, 4 * word, scratch + BigInt(CONTROL_AT));
+      put(v, 5 * word, BigInt(cmsgSpace));
+      // iovec: iov_base, iov_len.
+      put(v, IOV_AT, scratch + BigInt(DATA_AT));
+      put(v, IOV_AT + word, 1n);
+      return msg;
+    },
+    cmsgSpace,
+    receivedFd(cmsg) {
+      const v = new DataView(cmsg.buffer, cmsg.byteOffset, cmsg.byteLength);
+      if (get(v, 0) !== BigInt(cmsgLen) || v.getInt32(word, true) !== SOL_SOCKET || v.getInt32(word + 4, true) !== SCM_RIGHTS) return undefined;
+      return v.getInt32(dataAt, true);
+    },
+  };
+}
+
+/** Puts the child at the system call instruction with `nr` and `args`, and runs it to the syscall-enter stop. */
+function enter(arch: SnapshotArch, child: number, site: bigint, nr: number, args: bigint[]): void {
+  const regs = readRegs(arch, child);
   if (!regs) throw new Error(`cannot read the registers of snapshot ${child}`);
-  const v = new DataView(regs.buffer);
-  v.setBigUint64(RIP, site, true);
-  v.setBigInt64(ORIG_RAX, -1n, true);
-  v.setBigUint64(RAX, BigInt(nr), true);
-  args.forEach((a, i) => v.setBigUint64(ARG_OFFSETS[i]!, BigInt.asUintN(64, a), true));
-  if (libc.ptraceSetRegset(child, libc.NT_PRSTATUS, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${child}: errno ${libc.errno()}`);
+  regs.setSyscall(site, nr, args);
+  if (writeRegs(child, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${child}: errno ${libc.errno()}`);
   resumeToSyscallStop(child, waitStopped);
 }
 
 /** Runs one system call in the child and returns its result (negative errno on failure). */
-function childSyscall(child: number, site: bigint, nr: number, args: bigint[]): bigint {
-  enter(child, site, nr, args);
+function childSyscall(arch: SnapshotArch, child: number, site: bigint, nr: number, args: bigint[]): bigint {
+  enter(arch, child, site, nr, args);
   resumeToSyscallStop(child, waitStopped);
-  return result(child);
+  return result(arch, child);
 }
 
-async function finishAsync(child: number): Promise<bigint> {
+async function finishAsync(arch: SnapshotArch, child: number): Promise<bigint> {
   await resumeToSyscallStopAsync(child);
-  return result(child);
+  return result(arch, child);
 }
 
-function result(child: number): bigint {
-  const regs = readRegs(child);
+function result(arch: SnapshotArch, child: number): bigint {
+  const regs = readRegs(arch, child);
   if (!regs) throw new Error(`cannot read the registers of snapshot ${child}`);
-  return new DataView(regs.buffer).getBigInt64(RAX, true);
+  return regs.signed(arch.ret);
 }
 
 /** PTRACE_SYSCALL until the next syscall stop; signals for the child (SIGXFSZ…) are discarded. */
