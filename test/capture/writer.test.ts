@@ -273,7 +273,16 @@ describe('LinuxDsoDebug (0x4767000A) as written, checked at Breakpad offsets and
     });
 
     const md = await Minidump.open(new MemorySource(b));
-    assert.deepEqual(await md.linuxDsoDebug(), { version: 1, mapRva: map, dsoCount: 5, brk: debug64.brk, ldbase: debug64.ldbase, dynamic: debug64.dynamic, linkMap: debug64.linkMap });
+    assert.deepEqual(await md.linuxDsoDebug(), {
+      version: 1,
+      mapRva: map,
+      dsoCount: 5,
+      brk: debug64.brk,
+      ldbase: debug64.ldbase,
+      dynamic: debug64.dynamic,
+      linkMap: debug64.linkMap,
+      dynamicSection: debug64.dynamicSection,
+    });
     assert.deepEqual(md.diagnostics.list(), []);
   });
 
@@ -310,7 +319,9 @@ describe('LinuxDsoDebug (0x4767000A) as written, checked at Breakpad offsets and
       assert.equal(BigInt(v.getUint32(o + 8, true)), e.ld, `link_map[${i}].ld`);
     });
     const md = await Minidump.open(new MemorySource(b));
-    assert.deepEqual((await md.linuxDsoDebug())?.linkMap, debug32.linkMap);
+    const read32 = await md.linuxDsoDebug();
+    assert.deepEqual(read32?.linkMap, debug32.linkMap);
+    assert.deepEqual(read32?.dynamicSection, debug32.dynamicSection, 'the dynamic section after the 24-byte header');
   });
 
   test('an empty link_map list: dso_count 0, map 0; no LinuxDsoDebug without the record', async () => {
