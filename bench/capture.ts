@@ -58,23 +58,23 @@ export async function run(): Promise<void> {
     const baseline = await target.command('gap'); // longest gap in 1 s of doing nothing: the meter's noise
 
     // Each tool writes a new file, deleted after the run, so both find the page cache alike.
-    const dumpkit = async (extra: string[] = []): Promise<Run> => {
+    const dumpkit = async (extra: string[] = [], of: RunningTarget = target): Promise<Run> => {
       const file = join(dir, 'dumpkit.dmp');
-      await target.command('gap');
-      const r = await timed(process.execPath, [mainJs, 'capture', String(target.pid), '--type', 'full', '-o', file, '--json', ...extra]);
+      await of.command('gap');
+      const r = await timed(process.execPath, [mainJs, 'capture', String(of.pid), '--type', 'full', '-o', file, '--json', ...extra]);
       if (r.code !== 0) throw new Error(`dumpkit capture failed: ${r.stderr}`);
-      const gap = (await target.command('gap')) / 1000;
+      const gap = (await of.command('gap')) / 1000;
       const report = JSON.parse(r.stdout) as Run['report'] & { size: number };
       rmSync(file);
       return { ms: r.ms, gap, size: report.size, report };
     };
-    const gcore = async (): Promise<Run> => {
+    const gcore = async (of: RunningTarget = target): Promise<Run> => {
       const prefix = join(dir, 'gcore');
-      await target.command('gap');
-      const r = await timed('gcore', ['-o', prefix, String(target.pid)]);
+      await of.command('gap');
+      const r = await timed('gcore', ['-o', prefix, String(of.pid)]);
       if (r.code !== 0) throw new Error(`gcore failed: ${r.stderr}`);
-      const gap = (await target.command('gap')) / 1000;
-      const file = `${prefix}.${target.pid}`;
+      const gap = (await of.command('gap')) / 1000;
+      const file = `${prefix}.${of.pid}`;
       const size = statSync(file).size;
       rmSync(file);
       return { ms: r.ms, gap, size };
@@ -95,6 +95,20 @@ export async function run(): Promise<void> {
     const synced = await dumpkit(['--sync']);
     const copied = await dumpkit(['--snapshot', 'copy']);
 
+    // Once, a 32-bit target with 1 GiB of touched heap (where gcc -m32 works).
+    let line32 = 'a 32-bit target: not measured (no gcc -m32: apt-get install gcc-multilib)';
+    const binary32 = buildTarget(32);
+    if (binary32) {
+      const t32 = await RunningTarget.start(binary32, ['--heap-mb', '1024']);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const [d, c, g] = [await dumpkit([], t32), await dumpkit(['--snapshot', 'copy'], t32), await gcore(t32)];
+        line32 = `once, a 32-bit target with 1 GiB of touched heap: pause dumpkit ${d.gap.toFixed(0)} ms (--snapshot copy ${c.gap.toFixed(0)} ms), gcore ${g.gap.toFixed(0)} ms; total dumpkit ${d.ms.toFixed(0)} ms, gcore ${g.ms.toFixed(0)} ms`;
+      } finally {
+        await t32.stop();
+      }
+    }
+
     const f = (n: number): string => n.toFixed(0).padStart(9);
     const row = (label: string, a: number, b: number): string => `${label.padEnd(34)}${f(a)}${f(b)}   ${(a / b).toFixed(3)}`;
     const med = (rs: Run[], k: (r: Run) => number): number => median(rs.map(k));
@@ -111,6 +125,7 @@ export async function run(): Promise<void> {
       `dumpkit's own figures (median, inside the CLI, without Node start-up): pause ${med(dk, (r) => r.report!.pauseMs).toFixed(1)} ms, total ${med(dk, (r) => r.report!.totalMs).toFixed(1)} ms; memory written by ${dk[0]!.report!.method === 'snapshot' ? 'the snapshot' : dk[0]!.report!.method}`,
       `once, dumpkit --sync (fsync before the rename; gcore does not fsync): total ${synced.ms.toFixed(0)} ms, of which fsync + rename ${synced.report!.commitMs.toFixed(0)} ms`,
       `once, dumpkit --snapshot copy (memory copied while the target is stopped): pause ${copied.gap.toFixed(0)} ms, total ${copied.ms.toFixed(0)} ms`,
+      line32,
       `load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     ];
     process.stdout.write(out.join('\n') + '\n');
