@@ -102,8 +102,23 @@ export async function run(): Promise<void> {
       const t32 = await RunningTarget.start(binary32, ['--heap-mb', '1024']);
       try {
         await new Promise((r) => setTimeout(r, 300));
-        const [d, c, g] = [await dumpkit([], t32), await dumpkit(['--snapshot', 'copy'], t32), await gcore(t32)];
-        line32 = `once, a 32-bit target with 1 GiB of touched heap: pause dumpkit ${d.gap.toFixed(0)} ms (--snapshot copy ${c.gap.toFixed(0)} ms), gcore ${g.gap.toFixed(0)} ms; total dumpkit ${d.ms.toFixed(0)} ms, gcore ${g.ms.toFixed(0)} ms`;
+        const d32: Run[] = [];
+        const g32: Run[] = [];
+        for (let i = 0; i < 3; i++) {
+          if (i % 2 === 0) {
+            d32.push(await dumpkit([], t32));
+            g32.push(await gcore(t32));
+          } else {
+            g32.push(await gcore(t32));
+            d32.push(await dumpkit([], t32));
+          }
+        }
+        const c = await dumpkit(['--snapshot', 'copy'], t32);
+        const m = (rs: Run[], k: (r: Run) => number): string => median(rs.map(k)).toFixed(0);
+        line32 =
+          `a 32-bit target with 1 GiB of touched heap, 3 alternating rounds, medians: pause dumpkit ${m(d32, (r) => r.gap)} ms ` +
+          `(--snapshot copy, once: ${c.gap.toFixed(0)} ms), gcore ${m(g32, (r) => r.gap)} ms; total dumpkit ${m(d32, (r) => r.ms)} ms, gcore ${m(g32, (r) => r.ms)} ms ` +
+          `(every run: ${d32.map((r) => r.ms.toFixed(0)).join(' ')} | ${g32.map((r) => r.ms.toFixed(0)).join(' ')})`;
       } finally {
         await t32.stop();
       }
