@@ -95,7 +95,9 @@ export async function run(): Promise<void> {
     const synced = await dumpkit(['--sync']);
     const copied = await dumpkit(['--snapshot', 'copy']);
 
-    // Once, a 32-bit target with 1 GiB of touched heap (where gcc -m32 works).
+    // A 32-bit target with 1 GiB of touched heap (where gcc -m32 works), alone: the 64-bit target,
+    // whose thread spins, is stopped first.
+    await target.stop();
     let line32 = 'a 32-bit target: not measured (no gcc -m32: apt-get install gcc-multilib)';
     const binary32 = buildTarget(32);
     if (binary32) {
