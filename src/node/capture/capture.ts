@@ -11,7 +11,7 @@ import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, Mod
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readExactly, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
-import { exitedError, type MemoryReader, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, FATAL_SIGNALS, type MemoryReader, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 export interface CaptureOptions {
   variety: Variety;
@@ -62,7 +62,6 @@ export interface CaptureResult {
 
 /** Below this much memory to copy, copying while stopped is quicker than a snapshot (whose cost is the page tables). */
 export const SNAPSHOT_MIN_BYTES = 32 * 1024 * 1024;
-const FATAL_SIGNALS = new Set([4, 5, 6, 7, 8, 11, 31]);
 const MiB = 1024 * 1024;
 
 /**

@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import { msgLayout } from './msghdr.js';
 
 /**
  * The libc calls live capture needs, through koffi, synchronous. All koffi use stays in this
@@ -127,27 +128,13 @@ export function close(fd: number): number {
 }
 
 const sendmsgFn = lib.func('long sendmsg(int fd, uintptr_t msg, int flags)');
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 /**
  * Sends one byte and the descriptor `passFd` over the Unix socket `sock` (SCM_RIGHTS). The
- * msghdr is built by hand in a buffer outside the V8 heap, whose address does not move.
+ * msghdr is built in a buffer outside the V8 heap, whose address does not move.
  */
 export function sendFd(sock: number, passFd: number): number {
   const buf = new Uint8Array(OFF_HEAP_MIN);
   const base = BigInt(addressOf(buf, 0, 0) as number | bigint);
-  const dv = new DataView(buf.buffer);
-  // struct msghdr at 0 (56 bytes), struct iovec at 64, control (struct cmsghdr + int) at 128, data at 256.
-  dv.setBigUint64(16, base + 64n, true); // msg_iov
-  dv.setBigUint64(24, 1n, true); // msg_iovlen
-  dv.setBigUint64(32, base + 128n, true); // msg_control
-  dv.setBigUint64(40, 24n, true); // msg_controllen = CMSG_SPACE(sizeof(int))
-  dv.setBigUint64(64, base + 256n, true); // iov_base
-  dv.setBigUint64(72, 1n, true); // iov_len
-  dv.setBigUint64(128, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
-  dv.setInt32(136, SOL_SOCKET, true);
-  dv.setInt32(140, SCM_RIGHTS, true);
-  dv.setInt32(144, passFd, true);
-  buf[256] = 0x44; // 'D'
+  buf.set(msgLayout(8).message(base, passFd));
   return Number(sendmsgFn(sock, base, 0));
 }

@@ -6,7 +6,7 @@ import { cgroupLimitReason } from './cgroup.js';
 import { endSnapshot, forkSnapshot, reapSnapshot } from './snapshot.js';
 import { I386, X86_64, type SnapshotArch } from './snapshot-arch.js';
 import { ChildFileWriter } from './snapshot-writer.js';
-import { exitedError, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, FATAL_SIGNALS, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
 const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
@@ -15,8 +15,6 @@ const X64_TO_I386: Record<string, string> = { rbx: 'ebx', rcx: 'ecx', rdx: 'edx'
 
 const STOP_TIMEOUT_MS = 5000;
 const PF_KTHREAD = 0x00200000;
-/** Signals whose default action ends the process with a core dump: a crash. */
-const FATAL_SIGNALS = new Set([4 /* SIGILL */, 5 /* SIGTRAP */, 6 /* SIGABRT */, 7 /* SIGBUS */, 8 /* SIGFPE */, 11 /* SIGSEGV */, 31 /* SIGSYS */]);
 const SIGSTOP = 19;
 const SIGTSTP = 20;
 const SIGTTIN = 21;

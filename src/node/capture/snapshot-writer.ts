@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 import { readRegs, writeRegs, type SnapshotArch } from './snapshot-arch.js';
+import { CONTROL_AT, MSG_BYTES, msgLayout } from './msghdr.js';
 import { disarm, waitStopped } from './snapshot.js';
 
 /**
@@ -26,8 +27,6 @@ const MSG_CMSG_CLOEXEC = 0x40000000n;
 const PROT_READ_WRITE = 3n;
 const PROT_READ_EXEC = 5n;
 const MAP_PRIVATE_ANONYMOUS = 0x22n;
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 const SCRATCH = 4096n;
 /** Where in the scratch page the write loop goes (the first half holds the descriptor-passing buffers). */
 const LOOP_AT = 0x800n;
@@ -163,61 +162,19 @@ export class ChildFileWriter {
   }
 }
 
-/** The recvmsg buffers in the scratch page: struct msghdr at 0, struct iovec at 64, control buffer at 128, one data byte at 200. */
-const MSG_BYTES = 256;
-const IOV_AT = 64;
-const CONTROL_AT = 128;
-const DATA_AT = 200;
-
-/**
- * struct msghdr, iovec and cmsghdr for a target whose pointers and size_t are `word` bytes
- * (x86_64: msghdr 56 bytes, cmsghdr 16, CMSG_SPACE(4) 24, CMSG_LEN(4) 20; i386: 28, 12, 16, 16,
- * as gcc -m32 and the kernel's compat recvmsg have them).
- */
-function msgLayout(word: 4 | 8): { message(scratch: bigint): Uint8Array; cmsgSpace: number; receivedFd(cmsg: Uint8Array): number | undefined } {
-  const put = (v: DataView, at: number, x: bigint): void => (word === 8 ? v.setBigUint64(at, x, true) : v.setUint32(at, Number(x), true));
-  const get = (v: DataView, at: number): bigint => (word === 8 ? v.getBigUint64(at, true) : BigInt(v.getUint32(at, true)));
-  const align = (n: number): number => Math.ceil(n / word) * word;
-  // cmsghdr: cmsg_len (size_t), cmsg_level (int), cmsg_type (int), then the data, aligned to size_t.
-  const dataAt = align(word + 8);
-  const cmsgLen = dataAt + 4;
-  const cmsgSpace = dataAt + align(4);
-  return {
-    message(scratch) {
-      const msg = new Uint8Array(MSG_BYTES);
-      const v = new DataView(msg.buffer);
-      // msg_name, msg_namelen (an int, padded to a word), msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags.
-      put(v, 2 * word, scratch + BigInt(IOV_AT));
-      put(v, 3 * word, 1n);
-      put(v, 4 * word, scratch + BigInt(CONTROL_AT));
-      put(v, 5 * word, BigInt(cmsgSpace));
-      // iovec: iov_base, iov_len.
-      put(v, IOV_AT, scratch + BigInt(DATA_AT));
-      put(v, IOV_AT + word, 1n);
-      return msg;
-    },
-    cmsgSpace,
-    receivedFd(cmsg) {
-      const v = new DataView(cmsg.buffer, cmsg.byteOffset, cmsg.byteLength);
-      if (get(v, 0) !== BigInt(cmsgLen) || v.getInt32(word, true) !== SOL_SOCKET || v.getInt32(word + 4, true) !== SCM_RIGHTS) return undefined;
-      return v.getInt32(dataAt, true);
-    },
-  };
-}
-
 /** Puts the child at the system call instruction with `nr` and `args`, and runs it to the syscall-enter stop. */
 function enter(arch: SnapshotArch, child: number, site: bigint, nr: number, args: bigint[]): void {
   const regs = readRegs(arch, child);
   if (!regs) throw new Error(`cannot read the registers of snapshot ${child}`);
   regs.setSyscall(site, nr, args);
   if (writeRegs(child, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${child}: errno ${libc.errno()}`);
-  resumeToSyscallStop(child, waitStopped);
+  resumeToSyscallStop(child);
 }
 
 /** Runs one system call in the child and returns its result (negative errno on failure). */
 function childSyscall(arch: SnapshotArch, child: number, site: bigint, nr: number, args: bigint[]): bigint {
   enter(arch, child, site, nr, args);
-  resumeToSyscallStop(child, waitStopped);
+  resumeToSyscallStop(child);
   return result(arch, child);
 }
 
@@ -233,10 +190,10 @@ function result(arch: SnapshotArch, child: number): bigint {
 }
 
 /** PTRACE_SYSCALL until the next syscall stop; signals for the child (SIGXFSZ…) are discarded. */
-function resumeToSyscallStop(child: number, wait: (tid: number) => number): void {
+function resumeToSyscallStop(child: number): void {
   for (;;) {
     if (libc.ptrace(libc.PTRACE_SYSCALL, child, 0, 0) < 0) throw new Error(`PTRACE_SYSCALL on snapshot ${child}: errno ${libc.errno()}`);
-    if (isSyscallStop(wait(child))) return;
+    if (isSyscallStop(waitStopped(child))) return;
   }
 }
 

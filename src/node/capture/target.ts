@@ -74,6 +74,9 @@ export interface TargetProcess extends MemoryReader {
   gone(): boolean;
 }
 
+/** Signals whose default action ends the process with a core dump: a crash (SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS). */
+export const FATAL_SIGNALS: ReadonlySet<number> = new Set([4, 5, 6, 7, 8, 11, 31]);
+
 export interface CrashEvent {
   threadId: number;
   signo: number;
