@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--overwrite', 'replace an existing output file')
     .option('--sync', SYNC_OPTION_HELP)
     .option('--no-abort-on-memory-pressure', 'when the copy would not fit in memory, write while the target stays stopped')
-    .option('--snapshot <how>', 'auto: a copy-on-write snapshot (x86_64; the target stops only for its page tables) for full and miniplus captures of more than 32 MiB, else a copy while stopped; fork: always the snapshot; copy: always copy while stopped', 'auto')
+    .option('--snapshot <how>', 'auto: a copy-on-write snapshot (x86_64 and i386; the target stops only for its page tables) for full and miniplus captures of more than 32 MiB, else a copy while stopped; fork: always the snapshot; copy: always copy while stopped', 'auto')
     .option('--on-crash', 'follow the process and capture when a thread is about to die of a signal it does not handle (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS), with an Exception stream; the crash then takes its course')
     .option('--crash-timeout <seconds>', 'with --on-crash: give up after this long')
     .option('--json', 'print one JSON object describing the capture')
