@@ -210,6 +210,14 @@ for (const ws of [8, 4] as const) {
       }
     });
 
+    test('the process exiting mid-read is an error, not a missing stream', () => {
+      const { p } = run({ ws });
+      const exited = (): Uint8Array => {
+        throw new DumpError('PROCESS_EXITED', 'process 1 exited during the capture');
+      };
+      assert.throws(() => readDsoDebug(exited, p.auxv, ws, new Diagnostics()), (e: unknown) => e instanceof DumpError && e.code === 'PROCESS_EXITED');
+    });
+
     test('fixed-address executable: load bias 0', () => {
       const { debug, diagnostics } = run({ ws, pie: false });
       assert.deepEqual(diagnostics, []);

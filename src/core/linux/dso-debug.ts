@@ -26,8 +26,9 @@ const DT_DEBUG = 21n;
 const PAGE = 4096n;
 
 /**
- * Reads `length` bytes of target memory at `address`: exactly `length` bytes, or a DumpError when
- * any of them cannot be read.
+ * Reads `length` bytes of target memory at `address`: exactly `length` bytes, or a DumpError
+ * ADDRESS_NOT_MAPPED when any of them cannot be read. Any other error (the process exited) is
+ * not about the rendezvous and ends the reading.
  */
 export type ReadTargetMemory = (address: bigint, length: number) => Uint8Array;
 
@@ -200,7 +201,7 @@ class WordReader {
       if (bytes.length !== length) return { error: `${bytes.length} of ${length} bytes read` };
       return { bytes };
     } catch (e) {
-      if (e instanceof DumpError) return { error: e.message };
+      if (e instanceof DumpError && e.code === 'ADDRESS_NOT_MAPPED') return { error: e.message };
       throw e;
     }
   }

@@ -15,6 +15,7 @@ const X64_TO_I386: Record<string, string> = { rbx: 'ebx', rcx: 'ecx', rdx: 'edx'
 
 const STOP_TIMEOUT_MS = 5000;
 const PF_KTHREAD = 0x00200000;
+const PF_EXITING = 0x00000004;
 const SIGSTOP = 19;
 const SIGTSTP = 20;
 const SIGTTIN = 21;
@@ -139,10 +140,9 @@ export class PtraceTarget implements TargetProcess {
     }
   }
 
-  /** The process has exited (its leader is gone or a zombie). */
+  /** The process has exited or is exiting (its leader is gone, a zombie, or on its way out). */
   gone(): boolean {
-    const s = this.taskState(this.pid);
-    return s === undefined || s === 'Z' || s === 'X';
+    return processGone(this.pid);
   }
 
   /** One-letter state of a thread from /proc/PID/task/TID/stat, undefined if gone. */
@@ -252,14 +252,16 @@ export class PtraceTarget implements TargetProcess {
       if (r >= 0) return r;
       const err = libc.errno();
       if (err === libc.EFAULT || err === libc.EIO) return 0;
-      if (err === libc.ESRCH) throw exitedError(this.pid);
+      // A dying process fails with EPERM too: that is not a reason to read on, as zeros, elsewhere.
+      if (err === libc.ESRCH || processGone(this.pid)) throw exitedError(this.pid);
       this.useProcMem = true; // ENOSYS/EPERM: fall back to /proc/PID/mem
     }
     try {
       this.memFd ??= openSync(`/proc/${this.pid}/mem`, 'r');
       return readSync(this.memFd, buf, 0, buf.length, address);
     } catch {
-      return 0;
+      if (processGone(this.pid)) throw exitedError(this.pid);
+      return 0; // an unreadable page
     }
   }
 
@@ -500,12 +502,17 @@ function ptraceScope(): string {
   }
 }
 
-/** True when the process is gone or dying (zombie/dead): ptrace then fails with EPERM or ESRCH. */
+/**
+ * True when the process is gone or dying: a zombie or dead, or still running its exit (PF_EXITING
+ * in the leader's flags, before its state turns Z). ptrace and /proc then fail with EPERM, EACCES
+ * or ESRCH, which must not be reported as a permission problem.
+ */
 function processGone(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X' || state === 'x';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0];
+    return state === 'Z' || state === 'X' || state === 'x' || (Number(fields[6]) & PF_EXITING) !== 0;
   } catch {
     return true;
   }
