@@ -139,7 +139,7 @@ const X86_64_LOOP = new Uint8Array([
 /**
  * The size of each pwrite64 the write loop makes. Page-cache folios are sized after the write,
  * and on virtual machines whose free memory the host has reclaimed the large ones are slow to
- * get. Measured on this project's VM, capturing 2 GiB, six alternating runs each (median total):
+ * get. Measured on this project's VM, capturing 2 GiB, six alternating runs each, one-off with a temporary override (median total):
  * 64 KiB 1.17 s, 128 KiB 1.15 s, 256 KiB 0.94 s, 1 MiB 1.14 s, 4 MiB 2.0 s.
  */
 export const WRITE_LOOP_CHUNK = 256 * 1024;
