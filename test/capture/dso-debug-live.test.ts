@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Minidump } from '../../src/core/minidump/minidump.js';
 import { FileSource } from '../../src/node/file-source.js';
 import { runCli } from '../helpers/cli.js';
-import { buildTarget, gccSkip, RunningTarget } from '../helpers/target.js';
+import { buildTarget, gccSkip, NO_32_BIT, RunningTarget } from '../helpers/target.js';
 
 /**
  * LinuxDsoDebug of a live capture against the process's own /proc/PID/maps (parsed here, not by
@@ -47,7 +47,7 @@ for (const bits of [64, 32] as const) {
     });
 
     test('r_debug and the link_map list agree with /proc/PID/maps', async (t) => {
-      if (!target) return t.skip('32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)');
+      if (!target) return t.skip(NO_32_BIT);
       const file = join(dir, 'mini.dmp');
       const r = runCli(['capture', String(target.pid), '--type', 'mini', '--json', '-o', file]);
       assert.equal(r.status, 0, r.stderr);

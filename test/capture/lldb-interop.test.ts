@@ -7,7 +7,7 @@ import { Minidump } from '../../src/core/minidump/minidump.js';
 import { FileSource } from '../../src/node/file-source.js';
 import { runCli } from '../helpers/cli.js';
 import { lldbBatch, parseImageList, parseMemoryRead, parseRegisterReads, parseThreadList } from '../helpers/lldb.js';
-import { buildTarget, lldbSkip, RunningTarget } from '../helpers/target.js';
+import { buildTarget, lldbSkip, NO_32_BIT, RunningTarget } from '../helpers/target.js';
 
 /**
  * Each variety dumpkit writes, opened by LLDB: the same threads, pc/sp, modules and memory as
@@ -59,7 +59,7 @@ for (const bits of [64, 32] as const) {
 
     for (const variety of VARIETIES) {
       test(`${variety}: LLDB shows the live threads, pc/sp, modules and memory`, async (t) => {
-        if (!target) return t.skip('32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)');
+        if (!target) return t.skip(NO_32_BIT);
         const info = target.info;
         const file = join(dir, `${variety}.dmp`);
         // full goes through the copy-on-write snapshot (too small for --snapshot auto to choose it).
@@ -147,7 +147,7 @@ for (const bits of [64, 32] as const) {
     }
 
     test('sizes order full > miniplus > mini', (t) => {
-      if (!target) return t.skip('32-bit target not built');
+      if (!target) return t.skip(NO_32_BIT);
       if (Object.keys(sizes).length < 3) return t.skip('a variety failed above');
       assert.ok(sizes.full! > sizes.miniplus! && sizes.miniplus! > sizes.mini!, JSON.stringify(sizes));
       assert.ok(existsSync(dir));

@@ -9,7 +9,7 @@ import { Minidump } from '../../src/core/minidump/minidump.js';
 import { FileSource } from '../../src/node/file-source.js';
 import { tsxLoader } from '../helpers/cli.js';
 import { lldbBatch } from '../helpers/lldb.js';
-import { buildTarget, gccSkip, lldbPath, RunningTarget } from '../helpers/target.js';
+import { buildTarget, gccSkip, lldbPath, NO_32_BIT, RunningTarget } from '../helpers/target.js';
 
 /**
  * `capture --on-crash`: dumpkit follows the process and writes the dump when a thread is about to
@@ -49,7 +49,7 @@ describe('capture --on-crash', { skip: gccSkip }, () => {
   for (const bits of [64, 32] as const) {
   test(`${bits}-bit: a SIGSEGV in the main thread: dump with its Exception stream, handled signals passed on, then the process dies of it`, async (t) => {
     const binary = buildTarget(bits);
-    if (!binary) return t.skip('no 32-bit gcc (apt-get install gcc-multilib)');
+    if (!binary) return t.skip(NO_32_BIT);
     const target = await RunningTarget.start(binary);
     const out = join(dir, `crash${bits}.dmp`);
     const cap = run([String(target.pid), '--on-crash', '--type', 'mini', '--json', '-o', out]);

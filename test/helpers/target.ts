@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,24 @@ function requireTool(name: string, present: boolean): string | false {
 export const gccSkip = requireTool('gcc', !!gccPath);
 export const lldbSkip = gccSkip || requireTool('lldb', !!lldbPath);
 
-/** Why a 32-bit test skips where buildTarget(32) cannot build (not in CI, where it throws). */
-export const NO_32_BIT = '32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)';
+/**
+ * Why a 32-bit test skips where buildTarget(32) gives no target: gcc-multilib missing (not in CI,
+ * where that throws), or a kernel that cannot run i386 programs at all (IA-32 emulation off, as on
+ * some VMs: execve gives ENOEXEC). That is a fact of the machine, not a missing package, so it skips
+ * in CI too. A live binding: buildTarget(32) sets it to the reason it found.
+ */
+export let NO_32_BIT = '32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)';
+
+/** Whether this kernel runs an i386 program (builds and runs a tiny one with `gcc -m32`). */
+function kernelRunsI386(dir: string): boolean {
+  const src = join(dir, 'probe32.c');
+  const exe = join(dir, 'probe32');
+  writeFileSync(src, 'int main(void) { return 0; }\n');
+  const cc = spawnSync(gccPath ?? 'gcc', ['-m32', '-o', exe, src], { encoding: 'utf8' });
+  if (cc.status !== 0) return true; // no multilib: buildTarget reports that itself
+  const r = spawnSync(exe, [], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
 
 let buildDir: string | undefined;
 const built = new Map<number, string | undefined>();
@@ -38,6 +54,11 @@ const built = new Map<number, string | undefined>();
 export function buildTarget(bits: 64 | 32): string | undefined {
   if (built.has(bits)) return built.get(bits);
   buildDir ??= mkdtempSync(join(tmpdir(), 'dumpkit-target-'));
+  if (bits === 32 && !kernelRunsI386(buildDir)) {
+    NO_32_BIT = 'this kernel cannot run i386 programs (IA-32 emulation is off: execve of a gcc -m32 program fails), so no 32-bit target can run here';
+    built.set(bits, undefined);
+    return undefined;
+  }
   const out = join(buildDir, `target${bits}`);
   const r = spawnSync(gccPath ?? 'gcc', [...(bits === 32 ? ['-m32'] : []), '-O0', '-g', '-pthread', '-o', out, source], { encoding: 'utf8' });
   const ok = r.status === 0 && existsSync(out);
