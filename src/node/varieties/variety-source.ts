@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import { MemorySink } from '../../core/bytes/byte-sink.js';
 import { Diagnostics } from '../../core/diagnostics.js';
-import { DumpError } from '../../core/errors.js';
+import { DumpError, onlyDumpError } from '../../core/errors.js';
 import type { TriageDumpSpec } from '../../core/kernel/writer.js';
 import { Machine } from '../../core/machine/machine.js';
 import type { ProfileName } from '../../core/machine/profiles.js';
@@ -144,7 +144,7 @@ export async function measureSmall(src: VarietySource, diag: Diagnostics): Promi
     const sink = new MemorySink();
     return (await writeFromSource(src, variety('small'), sink)).bytes;
   } catch (e) {
-    diag.add(`small dump not measured: ${(e as Error).message}`);
+    diag.add(`small dump not measured: ${onlyDumpError(e).message}`);
     return undefined;
   }
 }
@@ -155,7 +155,8 @@ export async function planSource(src: VarietySource, live: LiveOptions, diag: Di
     try {
       checkDerivable(src.variety, variety(n, live));
       return true;
-    } catch {
+    } catch (e) {
+      onlyDumpError(e); // a refusal by the rules; anything else is a bug
       return false;
     }
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemorySource } from '../../../src/core/bytes/memory-source.js';
 import { DumpError } from '../../../src/core/errors.js';
+import { KernelDump } from '../../../src/core/kernel/kernel-dump.js';
 import { summarizeKernelDump } from '../../../src/core/kernel/summary.js';
 import * as F from '../../fixtures/kernel-fixture.js';
 
@@ -63,5 +64,79 @@ describe('kernel reader on mutated files', () => {
       assert.ok(performance.now() - t0 < 2000, `${name} mutation #${i} took too long`);
     }
     assert.ok(ok > 50 && rejected > 50, `ok ${ok}, rejected ${rejected}: ${[...codes].join(' ')}`);
+  });
+});
+
+/** Runs `f`; returns the DumpError it throws (a different exception fails the test with its stack). */
+async function dumpErrorOf(what: string, f: () => Promise<unknown>): Promise<DumpError | undefined> {
+  try {
+    await f();
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof DumpError)) assert.fail(`${what}: ${(e as Error).stack}`);
+    return e;
+  }
+}
+
+describe('addresses and offsets of 2^53 and more (from the file or the caller)', () => {
+  const withU64 = (b: Uint8Array, at: number, v: bigint): Uint8Array => {
+    const out = b.slice();
+    new DataView(out.buffer).setBigUint64(at, v, true);
+    return out;
+  };
+
+  it('a header DirectoryTableBase of 2^53 or more: masked to the 52 physical-address bits, with a diagnostic; reads fail with DumpErrors', async () => {
+    for (const dtb of [2n ** 53n, 0xfff00000001ad000n, 2n ** 64n - 1n]) {
+      const b = withU64(F.buildType1(m), 0x10, dtb);
+      const s = await summarizeKernelDump(new MemorySource(b, 'dtb'));
+      assert.ok(s.diagnostics.some((d) => /DirectoryTableBase .* physical-address bits/.test(d)), `${dtb.toString(16)}: ${s.diagnostics.join('; ')}`);
+      assert.ok(!s.diagnostics.some((d) => /safe integer/.test(d)), s.diagnostics.join('; '));
+      const d = await KernelDump.open(new MemorySource(b, 'dtb'));
+      assert.ok(d.directoryTableBase < 2n ** 52n);
+      await dumpErrorOf(`readVirtual with DTB ${dtb.toString(16)}`, () => d.readVirtual(F.KERN_BASE, 8));
+    }
+  });
+
+  it('a bitmap FirstPage near 2^53 is refused as OUT_OF_BOUNDS at its byte range', async () => {
+    for (const first of [2n ** 53n - 4096n, 2n ** 52n]) {
+      const b = withU64(F.buildBitmap(m, { dumpType: 5 }), 0x2000 + 0x20, first);
+      const e = await dumpErrorOf('FirstPage', () => summarizeKernelDump(new MemorySource(b, 'first')));
+      assert.equal(e?.code, 'OUT_OF_BOUNDS');
+      assert.deepEqual(e?.range, { offset: 0x2020, length: 8 });
+    }
+  });
+
+  it('a physical read at 2^53, 0xfffffffffffff000 or 2^64 is INVALID_ARGUMENT, with or without ignoreMissing', async () => {
+    const d = await KernelDump.open(new MemorySource(F.buildBitmap(m, { dumpType: 5 }), 'pa'));
+    for (const pa of [2n ** 53n, 0xfffffffffffff000n, 2n ** 64n, 2n ** 52n - 8n, -4096n]) {
+      for (const ignoreMissing of [false, true]) {
+        const e = await dumpErrorOf(`PA ${pa.toString(16)}`, () => d.requirePhysical().read(pa, 16, { ignoreMissing }));
+        assert.equal(e?.code, 'INVALID_ARGUMENT', `PA ${pa.toString(16)}`);
+        assert.match(e!.message, /physical address/);
+      }
+    }
+  });
+});
+
+describe('only DumpErrors become diagnostics', () => {
+  it('an exception that is not a DumpError in the module/process walks surfaces from summarizeKernelDump', async () => {
+    const b = F.buildType1(m);
+    const inner = new MemorySource(b, 'buggy');
+    let armed = false;
+    const buggy = {
+      name: 'buggy',
+      size: inner.size,
+      read(offset: number, length: number): Promise<Uint8Array> {
+        if (armed) return Promise.reject(new TypeError('a bug in a page source'));
+        return inner.read(offset, length);
+      },
+    };
+    const d = await KernelDump.open(buggy);
+    armed = true;
+    await assert.rejects(d.modules(), TypeError);
+    armed = false;
+    // page data starts after the 0x2000-byte header: every page read is the bug
+    const late = { ...buggy, read: (o: number, l: number) => (o >= 0x2000 ? Promise.reject(new TypeError('a bug in a page source')) : inner.read(o, l)) };
+    await assert.rejects(summarizeKernelDump(late), TypeError);
   });
 });
