@@ -4,7 +4,8 @@ import { MemorySource } from '../../src/core/bytes/memory-source.js';
 import { StructView } from '../../src/core/bytes/struct-view.js';
 import { detectFormat } from '../../src/core/detect.js';
 import { DumpError } from '../../src/core/errors.js';
-import { hex, parseAddress, toJson } from '../../src/core/hex.js';
+import { hex, toJson } from '../../src/core/hex.js';
+import { parseAddress } from '../../src/core/numbers.js';
 
 test('StructView reads little-endian fields and names the byte range when short', () => {
   const v = new StructView(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 0x100, 'TEST_STRUCT');
