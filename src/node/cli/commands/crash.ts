@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../../core/diagnostics.js';
@@ -7,17 +7,16 @@ import { hex, toJson } from '../../../core/hex.js';
 import { decideCrash, filetimeToDate, parseCrashControl, type CrashControl } from '../../../core/varieties/crash-control.js';
 import { secondaryDataBytes } from '../../../core/varieties/sizes.js';
 import { variety, type VarietyName } from '../../../core/varieties/rules.js';
+import { readInputText } from '../../file-source.js';
 import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, planSource, writeFromSource } from '../../varieties/variety-source.js';
 import { mapWindowsPath } from '../../varieties/windows-paths.js';
 
+/** A CrashControl config is a few hundred bytes of JSON; more is not a config. */
+const MAX_CONFIG_BYTES = 64 * 1024;
+
 function readConfig(path: string): CrashControl {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DumpError('IO', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readInputText(path, 'config', MAX_CONFIG_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
