@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../../core/diagnostics.js';
@@ -7,6 +7,7 @@ import { hex, toJson } from '../../../core/hex.js';
 import { decideCrash, filetimeToDate, parseCrashControl, type CrashControl } from '../../../core/varieties/crash-control.js';
 import { secondaryDataBytes } from '../../../core/varieties/sizes.js';
 import { variety, type VarietyName } from '../../../core/varieties/rules.js';
+import { inNewFolders } from '../../file-sink.js';
 import { readInputText } from '../../file-source.js';
 import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, planSource, writeFromSource } from '../../varieties/variety-source.js';
@@ -69,9 +70,10 @@ export function register(program: Command): void {
         if (d.write && !d.deletedAtReboot) {
           const w = d.write;
           const path = mapWindowsPath(o.root, w.windowsPath);
-          mkdirSync(dirname(path), { recursive: true });
-          const r = await writeFileSafely(path, cc.Overwrite === 1 || w.variety === 'small', (sink) =>
-            writeFromSource(src, variety(w.variety), sink, { maxPages: w.maxPages, extraAttributes: w.attributes, dropSecondaryData: w.dropSecondaryData }),
+          const r = await inNewFolders(dirname(path), () =>
+            writeFileSafely(path, cc.Overwrite === 1 || w.variety === 'small', (sink) =>
+              writeFromSource(src, variety(w.variety), sink, { maxPages: w.maxPages, extraAttributes: w.attributes, dropSecondaryData: w.dropSecondaryData }),
+            ),
           );
           files.push({ path, windowsPath: w.windowsPath, variety: w.variety, bytes: r.bytes, pages: r.pages, truncated: w.maxPages !== undefined, attributes: hex(w.attributes) });
         } else if (d.write && d.deletedAtReboot) {
