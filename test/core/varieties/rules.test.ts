@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DumpError } from '../../../src/core/errors.js';
 import { Machine } from '../../../src/core/machine/machine.js';
-import { decideCrash, minidumpName, parseCrashControl, dateToFiletime, type CrashMachine } from '../../../src/core/varieties/crash-control.js';
+import { decideCrash, minidumpName, parseCrashControl, dateToFiletime, systemManagedPageFileBytes, type CrashMachine } from '../../../src/core/varieties/crash-control.js';
 import { liveDumpDir, planLive } from '../../../src/core/varieties/live.js';
 import { CLASS_CODE, NOT_RAM } from '../../../src/core/varieties/page-class.js';
 import { decodePageClassBlob, encodePageClassBlob } from '../../../src/core/varieties/page-class-blob.js';
@@ -248,4 +248,26 @@ test('live dumps: abort under memory pressure by default, else a partial dump wi
   assert.equal(small.partial, false);
   assert.deepEqual(liveDumpDir('alice').slice(-3), ['Windows', 'TaskManager', 'LiveKernelDumps']);
   assert.throws(() => liveDumpDir('..'), isErr('INVALID_ARGUMENT'));
+});
+
+test('no PageFileSizeMB: a system-managed page file sized as on a fresh Windows (RAM ÷ 8 up to 32 GiB, raised for the dump setting)', () => {
+  const GiB = 1024 * MiB;
+  assert.equal(systemManagedPageFileBytes(16 * GiB, 0), 2 * GiB);
+  assert.equal(systemManagedPageFileBytes(512 * GiB, 0), 32 * GiB);
+  assert.equal(systemManagedPageFileBytes(8 * GiB, 9 * GiB), 9 * GiB, 'raised to back the crash dump setting');
+  assert.equal(systemManagedPageFileBytes(1 * GiB, 9 * GiB), 4 * GiB, 'but no larger than 3 x RAM or 4 GiB');
+  assert.equal(systemManagedPageFileBytes(4 * GiB, 20 * GiB), 12 * GiB);
+  // {"CrashDumpEnabled": 3} alone writes a small dump, as a fresh Windows does
+  const m = crashMachine();
+  const small = decideCrash(parseCrashControl({ CrashDumpEnabled: 3 }), m, noFiles);
+  assert.ok(small.write, small.notes.join('; '));
+  assert.equal(small.pageFile.configuredBytes, Math.max(Math.floor(m.ramBytes / 8), m.plans.small!.pageFileBytes));
+  assert.ok(small.notes.some((n) => /system-managed page file/.test(n)), small.notes.join('; '));
+  // complete: Windows sizes the system-managed page file for RAM + 257 MiB, so the dump is written whole
+  const complete = decideCrash(parseCrashControl({ CrashDumpEnabled: 1 }), m, noFiles);
+  assert.ok(complete.write && complete.write.maxPages === undefined && !complete.write.dropSecondaryData, complete.notes.join('; '));
+  // a fixed page file that was not given is no page file
+  const fixed = decideCrash(parseCrashControl({ CrashDumpEnabled: 3, PageFileSystemManaged: false }), m, noFiles);
+  assert.equal(fixed.write, undefined);
+  assert.equal(fixed.pageFile.configuredBytes, 0);
 });

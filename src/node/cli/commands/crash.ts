@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .command('crash')
     .description('write what Windows would on a bug check, from CrashControl settings; prints a JSON report')
     .argument('<machine>', 'a modeled machine: the dump `dumpkit machine` wrote, or a spec like workstation:8G')
-    .requiredOption('--config <file>', 'CrashControl values as JSON (CrashDumpEnabled, DumpFile, MinidumpDir, Overwrite, FilterPages, AlwaysKeepMemoryDump, MinidumpsCount, LastCrashTime, PageFileSizeMB, PageFileSystemManaged, DiskFreeMB)')
+    .requiredOption('--config <file>', 'CrashControl values as JSON (CrashDumpEnabled, DumpFile, MinidumpDir, Overwrite, FilterPages, AlwaysKeepMemoryDump, MinidumpsCount, LastCrashTime, PageFileSizeMB (default: a system-managed page file sized as Windows does), PageFileSystemManaged, DiskFreeMB)')
     .option('--root <dir>', 'directory standing for drive C: (%SystemRoot% = <root>/Windows)', '.')
     .action(async (machine: string, o: { config: string; root: string }) => {
       const cc = readConfig(o.config);
