@@ -1,6 +1,7 @@
 /** `dumpkit info` for kernel dumps: a JSON-ready summary and its text rendering. */
 import type { ByteSource } from '../bytes/byte-source.js';
 import { Diagnostics } from '../diagnostics.js';
+import { onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { bugCheckName } from './bugcheck.js';
 import { DUMP_FILE_ATTRIBUTE_NAMES, PAGE_SIZE } from './header.js';
@@ -53,8 +54,9 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
   const diag = new Diagnostics();
   const d = await KernelDump.open(source, diag);
   const h = d.header;
+  // only DumpErrors become notes: anything else is a bug and surfaces
   const note = (what: string, e: unknown): undefined => {
-    diag.add(`${what}: ${(e as Error).message}`);
+    diag.add(`${what}: ${onlyDumpError(e).message}`);
     return undefined;
   };
   const modules = await d.modules().catch((e) => note('modules', e) ?? []);

@@ -1,6 +1,6 @@
 import type { ByteSink } from '../bytes/byte-sink.js';
 import type { Diagnostics } from '../diagnostics.js';
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import type { DsoDebug } from '../linux/dso-debug.js';
 import type { Mapping } from '../linux/maps.js';
 import { MinidumpLimits } from './limits.js';
@@ -117,7 +117,7 @@ async function dsoDebugOf(dump: Minidump, diagnostics: Diagnostics): Promise<Dso
     const d = await dump.linuxDsoDebug();
     return d && { version: d.version, brk: d.brk, ldbase: d.ldbase, dynamic: d.dynamic, dynamicSection: d.dynamicSection, linkMap: d.linkMap };
   } catch (e) {
-    diagnostics.add(`LinuxDsoDebug left out: ${(e as Error).message}`);
+    diagnostics.add(`LinuxDsoDebug left out: ${onlyDumpError(e).message}`);
     return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { AMD64_CONTEXT } from '../kernel/context.js';
 import { LIMITS } from '../kernel/limits.js';
@@ -61,7 +61,7 @@ export async function triageFromMemory(vm: VirtualReader, src: TriageSource): Pr
   for (let i = 0; i < cpus; i++) {
     const p = await vm.u64(block + BigInt(i * 8));
     if (p === 0n) continue;
-    const r = await vm.u64(p + BigInt(offPrcbContext + AMD64_CONTEXT.Rsp)).catch(() => 0n);
+    const r = await vm.u64(p + BigInt(offPrcbContext + AMD64_CONTEXT.Rsp)).catch((e) => (onlyDumpError(e), 0n));
     if (r === rsp || (crashCpu < 0 && i === 0)) {
       crashCpu = i;
       prcb = p;
@@ -94,8 +94,8 @@ export async function triageFromMemory(vm: VirtualReader, src: TriageSource): Pr
   const arrVar = d.getBigUint64(KDBG.MmUnloadedDrivers, true);
   const countVar = kdbgSize >= KDBG_MM_LAST_UNLOADED_DRIVER + 8 ? d.getBigUint64(KDBG_MM_LAST_UNLOADED_DRIVER, true) : 0n;
   if (arrVar !== 0n && countVar !== 0n) {
-    const arr = await vm.u64(arrVar).catch(() => 0n);
-    const n = Math.min(await vm.u32(countVar).catch(() => 0), MAX_UNLOADED);
+    const arr = await vm.u64(arrVar).catch((e) => (onlyDumpError(e), 0n));
+    const n = Math.min(await vm.u32(countVar).catch((e) => (onlyDumpError(e), 0)), MAX_UNLOADED);
     for (let i = 0; arr !== 0n && i < n; i++) {
       const e = arr + BigInt(i * UNLOADED_DRIVER_SIZE);
       unloadedDrivers.push({ name: await vm.unicodeString(e), start: await vm.u64(e + 0x10n), end: await vm.u64(e + 0x18n) });
