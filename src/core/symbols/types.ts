@@ -33,6 +33,8 @@ export interface InlineFrame {
   /** Source position of the code inside the inlined function at this address. */
   file?: string;
   line?: number;
+  /** Start of the inlined code's range holding the address (absolute), when known (Breakpad INLINE ranges). */
+  functionBase?: bigint;
 }
 
 /** What a symbol source knows about one address. All offsets are bigint. */
@@ -54,6 +56,8 @@ export interface SymbolInfo {
   source: 'breakpad' | 'elf-symtab' | 'elf-dynsym' | 'dwarf' | 'pe-export' | 'model';
   /** True for PUBLIC-style symbols without an extent (the address may lie past the real function). */
   isPublic?: boolean;
+  /** Breakpad's `m` flag on FUNC/PUBLIC: several functions were folded into this code, the name is one of them. */
+  isMultiple?: boolean;
 }
 
 /**
