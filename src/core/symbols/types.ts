@@ -48,6 +48,8 @@ export interface SymbolInfo {
   /** Source file and line of the address itself (outermost, i.e. in the non-inlined function). */
   file?: string;
   line?: number;
+  /** First byte of the line record holding the address (absolute), for Breakpad's `[file : line + 0xN]`. */
+  lineBase?: bigint;
   /** Inlined calls at the address, innermost first ([] or absent when none). */
   inlines?: InlineFrame[];
   /** Bytes of parameters popped by the callee (Breakpad FUNC/PUBLIC parameter_size; x86 only). */
