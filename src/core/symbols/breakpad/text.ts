@@ -1,7 +1,6 @@
 // Byte- and text-level helpers for Breakpad .sym lines: a chunked line scanner over a ByteSource,
 // Breakpad's Tokenize, and number parsers with Breakpad's "followed by whitespace or the end" rule.
 import type { ByteSource } from '../../bytes/byte-source.js';
-import { DumpError } from '../../errors.js';
 import { BreakpadSymLimits } from './limits.js';
 
 const LF = 10;
@@ -139,16 +138,13 @@ const DEC = /^(-?[0-9]{1,16})$/;
 /**
  * A hex field as Breakpad's strtoull(…, 16) plus IsValidAfterNumber accepts it (optional 0x, digits,
  * then whitespace or the end): the value as a number, or undefined when malformed. Values of 2^53
- * and more are refused (module-relative addresses never come near) with a DumpError.
+ * and more count as malformed too (module-relative addresses never come near).
  */
-export function parseHexField(token: string, what: string, offset: number): number | undefined {
+export function parseHexField(token: string): number | undefined {
   const m = HEX.exec(leadingNumber(token));
   if (!m) return undefined;
   const v = parseInt(m[1]!, 16);
-  if (!Number.isSafeInteger(v)) {
-    throw new DumpError('UNSUPPORTED', `${what} 0x${m[1]} is 2^53 or more, beyond what dumpkit indexes`, { offset, length: 0 });
-  }
-  return v;
+  return Number.isSafeInteger(v) ? v : undefined;
 }
 
 /** A decimal field as strtol(…, 10) plus IsValidAfterNumber accepts it; undefined when malformed. */
