@@ -6,24 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MemorySource } from '../../../../src/core/bytes/memory-source.js';
 import { DumpError } from '../../../../src/core/errors.js';
+import { Rng } from '../../../../src/core/machine/rng.js';
 import { BreakpadSymLimits } from '../../../../src/core/symbols/breakpad/limits.js';
 import { scanLines } from '../../../../src/core/symbols/breakpad/text.js';
 import { module, provider, symText } from './helpers.js';
 
 const SYM = '/syms/app.pdb/0123456789ABCDEF0123456789ABCDEF1/app.sym';
-
-/** xorshift32, seeded: the same bytes on every run. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 describe('hostile .sym text', () => {
   test('malformed hex in FUNC: diagnostic, its line records are orphans, status corrupt, the rest still used', async () => {
@@ -108,7 +96,8 @@ describe('hostile .sym text', () => {
     const valid = new TextEncoder().encode(
       'MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF1 app\nFILE 0 a.c\nINLINE_ORIGIN 0 i\nFUNC 1000 100 0 f\n1000 10 1 0\nINLINE 0 1 0 0 1000 10\nPUBLIC 2000 0 p\nSTACK CFI INIT 1000 100 .cfa: $rsp 8 +\nSTACK CFI 1004 .cfa: $rsp 16 +\nSTACK WIN 4 1000 10 0 0 0 0 0 0 1 $T0 =\n',
     );
-    const next = rng(1234);
+    const r = new Rng(1234);
+    const next = () => r.u32();
     for (let round = 0; round < 300; round++) {
       let bytes: Uint8Array;
       if (round % 2 === 0) {
