@@ -68,6 +68,20 @@ describe('hostile .sym text', () => {
     assert.equal(diagnostics.list().filter((d) => /is longer than/.test(d)).length, 2);
   });
 
+  test('giant lines spanning several chunks: byte ranges exact, the next line found', async () => {
+    const g = 3 * BreakpadSymLimits.maxLineBytes + 5;
+    const text = `FUNC 10 10 0 a\n${'y'.repeat(g)}\nFUNC 100 10 0 b\n${'z'.repeat(g)}`;
+    const { sym, diagnostics } = await symText(text);
+    assert.equal((await sym.lookup(0x100))?.name, 'b');
+    assert.equal((await sym.lookup(0x10))?.name, 'a');
+    const ranges = diagnostics.list().map((d) => /\(bytes (0x[0-9a-f]+)-(0x[0-9a-f]+)\)/.exec(d)!.slice(1).map(Number));
+    const second = 15 + g + 1 + 16;
+    assert.deepEqual(ranges, [
+      [15, 15 + g],
+      [second, second + g],
+    ]);
+  });
+
   test('more than 100 malformed records: indexing stops, as Breakpad bails', async () => {
     const text = 'junk line\n'.repeat(150) + 'FUNC 10 10 0 late\n';
     const { sym, diagnostics } = await symText(text);
