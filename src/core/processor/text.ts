@@ -121,7 +121,7 @@ export function processStateToText(state: ProcessState): string {
   });
   out.push('', 'Loaded modules:');
   const main = state.mainModule !== undefined ? state.modules[state.mainModule]?.module.base : undefined;
-  for (const { module: m, status } of state.modules) {
+  for (const { module: m, status } of byAddress(state)) {
     const issue =
       status === 'missing'
         ? `  (WARNING: No symbols, ${baseName(m.debugFile ?? '')}, ${m.debugId ?? ''})`
@@ -133,6 +133,11 @@ export function processStateToText(state: ProcessState): string {
     );
   }
   return out.join('\n') + '\n';
+}
+
+/** Modules in address order, as Breakpad lists them ("module sequence"). */
+function byAddress(state: ProcessState): ProcessState['modules'] {
+  return [...state.modules].sort((a, b) => (a.module.base < b.module.base ? -1 : a.module.base > b.module.base ? 1 : 0));
 }
 
 const strip = (s: string): string => s.split('|').join('');
@@ -163,7 +168,7 @@ export function processStateToMachineText(state: ProcessState): string {
   const crash = state.crash ? `${strip(state.crash.reasonText)}|${hexs(state.crash.address)}|` : 'No crash||';
   out.push(`Crash|${crash}${req >= 0 ? req : ''}`);
   const main = state.mainModule !== undefined ? state.modules[state.mainModule]?.module.base : undefined;
-  for (const { module: m } of state.modules) {
+  for (const { module: m } of byAddress(state)) {
     out.push(
       `Module|${strip(baseName(m.codeFile))}|${strip(m.version ?? '')}|${strip(baseName(m.debugFile ?? ''))}|${strip(m.debugId ?? '')}|0x${m.base.toString(16).padStart(8, '0')}|0x${(m.base + m.size - 1n).toString(16).padStart(8, '0')}|${main !== undefined && m.base === main ? 1 : 0}`,
     );
