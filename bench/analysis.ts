@@ -8,7 +8,7 @@
  *     with 40-frame rbp chains and junk words between frames): in process and fresh processes.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { processMinidump } from '../src/core/processor/process.js';
 import type { ProcessState } from '../src/core/processor/process-state.js';
 import { FileSource } from '../src/node/file-source.js';
 import { openSymbolProvider } from '../src/node/symbols/index.js';
-import { SPARSE_RANGE_BASE, makeSparseFullDumpAt } from './minidump.js';
+import { SPARSE_RANGE_BASE, corpusFiles, fmtMs, makeSparseFullDumpAt, ratio } from './minidump.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const corpus = fileURLToPath(new URL('../../shared/corpus/minidump/', import.meta.url));
@@ -30,18 +30,6 @@ const srcMain = new URL('../src/node/cli/main.ts', import.meta.url).href;
 /** Breakpad's minidump_stackwalk built from source (docs/interop.md); DUMPKIT_MINIDUMP_STACKWALK overrides. */
 const stackwalk = [process.env.DUMPKIT_MINIDUMP_STACKWALK, '/work/ext/breakpad/bin/minidump_stackwalk'].find((p): p is string => !!p && existsSync(p));
 const hasTime = existsSync('/usr/bin/time');
-
-const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
-const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
-
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(corpus).sort()) {
-    const p = join(corpus, d);
-    if (statSync(p).isDirectory()) for (const f of readdirSync(p).sort()) if (f.endsWith('.dmp')) out.push(join(p, f));
-  }
-  return out;
-}
 
 /** Walks every thread of one dump with the corpus symbols; undefined for a dump the reader refuses. */
 async function walkFile(path: string, withSymbols: boolean): Promise<ProcessState | undefined> {

@@ -24,10 +24,10 @@ const distMain = new URL('../dist/node/cli/main.js', import.meta.url).href;
 const hasTime = existsSync('/usr/bin/time');
 const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
-const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
-const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+export const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+export const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-function corpusFiles(): string[] {
+export function corpusFiles(): string[] {
   const out: string[] = [];
   for (const d of readdirSync(corpus).sort()) {
     const p = join(corpus, d);
