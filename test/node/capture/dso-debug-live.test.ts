@@ -3,17 +3,10 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-<<<<<<< HEAD:test/capture/dso-debug-live.test.ts
-import { Minidump } from '../../src/core/minidump/minidump.js';
-import { FileSource } from '../../src/node/file-source.js';
-import { runCli } from '../helpers/cli.js';
-import { buildTarget, gccSkip, NO_32_BIT, RunningTarget } from '../helpers/target.js';
-=======
 import { Minidump } from '../../../src/core/minidump/minidump.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { runCli } from '../../helpers/cli.js';
-import { buildTarget, gccSkip, RunningTarget } from '../../helpers/target.js';
->>>>>>> hardening:test/node/capture/dso-debug-live.test.ts
+import { buildTarget, gccSkip, NO_32_BIT, RunningTarget } from '../../helpers/target.js';
 
 /**
  * LinuxDsoDebug of a live capture against the process's own /proc/PID/maps (parsed here, not by

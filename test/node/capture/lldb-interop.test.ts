@@ -3,19 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-<<<<<<< HEAD:test/capture/lldb-interop.test.ts
-import { Minidump } from '../../src/core/minidump/minidump.js';
-import { FileSource } from '../../src/node/file-source.js';
-import { runCli } from '../helpers/cli.js';
-import { lldbBatch, parseImageList, parseMemoryRead, parseRegisterReads, parseThreadList } from '../helpers/lldb.js';
-import { buildTarget, lldbSkip, NO_32_BIT, RunningTarget } from '../helpers/target.js';
-=======
 import { Minidump } from '../../../src/core/minidump/minidump.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { runCli } from '../../helpers/cli.js';
 import { lldbBatch, parseImageList, parseMemoryRead, parseRegisterReads, parseThreadList } from '../../helpers/lldb.js';
-import { buildTarget, lldbSkip, RunningTarget } from '../../helpers/target.js';
->>>>>>> hardening:test/node/capture/lldb-interop.test.ts
+import { buildTarget, lldbSkip, NO_32_BIT, RunningTarget } from '../../helpers/target.js';
 
 /**
  * Each variety dumpkit writes, opened by LLDB: the same threads, pc/sp, modules and memory as
