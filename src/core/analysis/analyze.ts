@@ -414,7 +414,7 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
   let stackEnd: string | undefined;
   if (context && registers) {
     const walk = options.walkStack ?? frameZeroWalker;
-    const cs = await walk({ memory: memoryReader((a, n) => kd.readVirtual(a, n), () => true), modules, registers, pc: context.pc, sp: context.sp, arch, ...(options.symbols ? { symbols: options.symbols } : {}) });
+    const cs = await walk({ memory: memoryReader((a, n) => kd.readVirtual(a, n), (e) => e.code === 'ADDRESS_NOT_IN_DUMP' || e.code === 'ADDRESS_NOT_MAPPED' || e.code === 'LIMIT'), modules, registers, pc: context.pc, sp: context.sp, arch, ...(options.symbols ? { symbols: options.symbols } : {}) });
     stack = await symbolize(cs.frames, modules, options.symbols, maxFrames);
     stackEnd = cs.endReason ? `${cs.end}: ${cs.endReason}` : cs.end;
     limits.push(...symbolLimits(stack, modules, options.symbols));

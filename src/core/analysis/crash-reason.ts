@@ -319,7 +319,7 @@ const SIGNAL_DESCRIPTIONS: Readonly<Record<number, string>> = {
 };
 
 /** The fault address si_addr is meaningful for these signals. */
-const FAULT_SIGNALS = new Set([4, 7, 8, 11, 5]);
+const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
 
 function linuxReason(f: ExceptionFacts, os: OsName, arch: CpuArch | undefined): CrashReason {
   const code = f.code;
@@ -328,13 +328,22 @@ function linuxReason(f: ExceptionFacts, os: OsName, arch: CpuArch | undefined): 
   }
   const name = LinuxSignal[code] ?? hex(code);
   const siCode = f.flags | 0; // si_code is a signed int
-  const [siName, siMeaning] = SI_CODES[code]?.[siCode] ?? SI_CODE_COMMON[siCode] ?? [undefined, 'si_code not known to dumpkit'];
+  const fault = FAULT_SIGNALS.has(code);
+  // Older Breakpad Linux clients did not record si_code and wrote 0, which also reads as SI_USER:
+  // for a fault signal 0 is left unnamed rather than said to come from kill().
+  const unrecorded = fault && siCode === 0;
+  const [siName, siMeaning] = unrecorded
+    ? [undefined, '0: SI_USER (sent by kill), or not recorded (older Breakpad clients wrote 0)']
+    : (SI_CODES[code]?.[siCode] ?? SI_CODE_COMMON[siCode] ?? [undefined, 'si_code not known to dumpkit']);
   const params: ExplainedParameter[] = [{ field: 'si_code', value: BigInt(siCode), meaning: siMeaning, ...(siName ? { valueName: siName } : {}) }];
-  const isFault = FAULT_SIGNALS.has(code) && siCode > 0 && siCode !== 0x80;
+  // si_addr: the data address for SIGSEGV/SIGBUS (what Breakpad and rust-minidump call the crash
+  // address), the faulting instruction for SIGILL/SIGFPE/SIGTRAP.
   let faultAddress: bigint | undefined;
-  if (isFault) {
-    faultAddress = targetAddress(f.address, arch);
-    params.push({ field: 'si_addr', value: faultAddress, meaning: code === 11 || code === 7 ? 'the address that could not be accessed' : 'the address of the faulting instruction' });
+  if (fault && siCode !== 0x80) {
+    const a = targetAddress(f.address, arch);
+    const data = code === 11 || code === 7;
+    if (data) faultAddress = a;
+    params.push({ field: 'si_addr', value: a, meaning: data ? 'the address that could not be accessed' : 'the address of the faulting instruction' });
   }
   let description = SIGNAL_DESCRIPTIONS[code] ?? `signal ${name}`;
   if (siName) description += `: ${siMeaning}`;
