@@ -16,6 +16,10 @@ export const KTRAP_FRAME64 = { size: 0x190, Rbp: 0x158, Rip: 0x168, SegCs: 0x170
 
 /** CONTEXT_AMD64 CPU-type bit of ContextFlags. */
 const CONTEXT_AMD64 = 0x00100000;
+/** ContextFlags bits no AMD64 CONTEXT has (between the CPU type and the feature bits, winnt.h). */
+const CONTEXT_AMD64_UNUSED = 0x03e0ff80;
+/** CS selectors of an x64 Windows CONTEXT: kernel, 64-bit user, WoW64 user. */
+const AMD64_CODE_SELECTORS = new Set([0x10, 0x33, 0x23]);
 
 export type RecordResult<T> = { ok: true; value: T } | { ok: false; why: string };
 
@@ -58,7 +62,10 @@ export async function readContextRecord(kd: KernelDump, va: bigint): Promise<Rec
   if (!r.ok) return r;
   const v = new StructView(r.value, 0, `CONTEXT at ${hex(va)}`);
   const flags = v.u32(AMD64_CONTEXT.ContextFlags);
-  if ((flags & CONTEXT_AMD64) === 0) return { ok: false, why: `the bytes at ${hex(va)} are not an AMD64 CONTEXT (ContextFlags ${hex(flags)})` };
+  const cs = v.u16(AMD64_CONTEXT.SegCs);
+  if ((flags & CONTEXT_AMD64) === 0 || (flags & CONTEXT_AMD64_UNUSED) !== 0 || !AMD64_CODE_SELECTORS.has(cs)) {
+    return { ok: false, why: `the bytes at ${hex(va)} are not an AMD64 CONTEXT (ContextFlags ${hex(flags)}, SegCs ${hex(cs)})` };
+  }
   const names = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
   const registers: Record<string, bigint> = {};
   names.forEach((n, i) => (registers[n] = v.u64(AMD64_CONTEXT.Rax + 8 * i)));
