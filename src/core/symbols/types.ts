@@ -46,6 +46,11 @@ export interface SymbolInfo {
   /** Source file and line of the address itself (outermost, i.e. in the non-inlined function). */
   file?: string;
   line?: number;
+  /**
+   * Address of the first byte of the line record holding the address (absolute), when known:
+   * Breakpad prints `[file : line + 0x(address − this)]`.
+   */
+  lineAddress?: bigint;
   /** Inlined calls at the address, innermost first ([] or absent when none). */
   inlines?: InlineFrame[];
   /** Bytes of parameters popped by the callee (Breakpad FUNC/PUBLIC parameter_size; x86 only). */
