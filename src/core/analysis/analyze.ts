@@ -13,9 +13,11 @@ import { KernelDump } from '../kernel/kernel-dump.js';
 import { MinidumpType, type CpuArch, type OsName } from '../minidump/constants.js';
 import { targetAddress } from '../minidump/exception-name.js';
 import { Minidump } from '../minidump/minidump.js';
-import { moduleCodeId, moduleDebugFile, moduleDebugId, type MinidumpModule } from '../minidump/reader/module-list.js';
+import { codeModuleOf, MAX_PREFETCHED_STACK_BYTES, minidumpMemoryReader } from '../processor/minidump-input.js';
 import type { CodeModule, SymbolProvider } from '../symbols/types.js';
-import type { CallStack, FrameTrust, StackFrame } from '../unwind/types.js';
+import { ModuleIndex } from '../unwind/modules.js';
+import type { CallStack, FrameTrust, MemoryReader, StackFrame } from '../unwind/types.js';
+import { walkStack } from '../unwind/walker.js';
 import { explainBugCheck, type ExplainedBugCheck } from './bugcheck-params.js';
 import { describeException, exceptionFacts, type CrashReason, type ExceptionFacts } from './crash-reason.js';
 import { readContextRecord, readExceptionRecord64, readTrapFrame64, type RecordRegisters } from './kernel-records.js';
@@ -82,16 +84,41 @@ export interface Analysis {
   diagnostics: string[];
 }
 
-/** Walks the crashing thread's stack from `context`. The default walker gives frame 0 only. */
-export type StackWalker = (request: {
-  memory: { read(address: bigint, length: number): Promise<Uint8Array | undefined> };
+/** What a stack walker is given: frame 0's registers and the dump's memory and modules. */
+export interface StackWalkRequest {
+  memory: MemoryReader;
   modules: readonly CodeModule[];
+  /** Frame 0's registers, lower-case names (`rip`, `rsp`, `eip`, `pc`, `sp`…). */
   registers: Record<string, bigint>;
-  pc: bigint;
-  sp: bigint;
   arch: CpuArch | 'unknown';
+  os: OsName;
   symbols?: SymbolProvider;
-}) => Promise<CallStack>;
+  /** The thread's stack memory, when the dump holds it as one block (minidumps). */
+  stack?: { base: bigint; bytes: Uint8Array };
+  maxFrames: number;
+  diagnostics: Diagnostics;
+  label: string;
+}
+
+/** Walks the crashing thread's stack. The default is dumpkit's unwinder (src/core/unwind). */
+export type StackWalker = (request: StackWalkRequest) => Promise<CallStack>;
+
+/** dumpkit's unwinder: CFI and STACK WIN from the symbols, frame pointers, then stack scanning. */
+export const unwindStack: StackWalker = (r) => {
+  if (r.arch === 'unknown') return Promise.resolve({ frames: [], end: 'no-context', endReason: 'the dump does not say which CPU it is for' });
+  return walkStack({
+    arch: r.arch,
+    registers: r.registers,
+    memory: r.memory,
+    modules: new ModuleIndex([...r.modules]),
+    ...(r.symbols ? { symbols: r.symbols } : {}),
+    ...(r.stack ? { stack: r.stack } : {}),
+    limits: { maxFrames: r.maxFrames },
+    diagnostics: r.diagnostics,
+    os: r.os,
+    label: r.label,
+  });
+};
 
 export interface AnalyzeOptions {
   symbols?: SymbolProvider;
@@ -105,21 +132,6 @@ export interface AnalyzeOptions {
 
 const MAX_FRAMES_CAP = 1024;
 
-/** A minidump module as the analysis contract's CodeModule. */
-export function minidumpCodeModule(m: MinidumpModule, os: OsName): CodeModule {
-  const codeId = moduleCodeId(m, os);
-  const debugId = moduleDebugId(m);
-  const debugFile = moduleDebugFile(m);
-  return {
-    base: m.baseOfImage,
-    size: BigInt(m.sizeOfImage),
-    codeFile: m.name,
-    ...(codeId !== undefined ? { codeId } : {}),
-    ...(debugId !== undefined ? { debugId } : {}),
-    ...(debugFile !== undefined ? { debugFile } : {}),
-  };
-}
-
 export function moduleRefAt(modules: readonly CodeModule[], address: bigint): ModuleRef | undefined {
   for (const m of modules) {
     if (address >= m.base && address - m.base < m.size) return { name: moduleBaseName(m.codeFile), path: m.codeFile, base: m.base, size: m.size, offset: address - m.base };
@@ -128,13 +140,6 @@ export function moduleRefAt(modules: readonly CodeModule[], address: bigint): Mo
 }
 
 const codeModuleAt = (modules: readonly CodeModule[], address: bigint) => modules.find((m) => address >= m.base && address - m.base < m.size);
-
-/** Frame 0 only: the registers' pc (for dumps where no stack walker is given). */
-const frameZeroWalker: StackWalker = async (r) => ({
-  frames: [{ instruction: r.pc, trust: 'context', registers: { ...r.registers } }],
-  end: 'no-caller',
-  endReason: 'no stack walker was given: only the frame of the context is shown',
-});
 
 async function symbolize(frames: StackFrame[], modules: readonly CodeModule[], symbols: SymbolProvider | undefined, max: number): Promise<AnalyzedFrame[]> {
   const out: AnalyzedFrame[] = [];
@@ -174,6 +179,22 @@ function symbolLimits(frames: AnalyzedFrame[], modules: readonly CodeModule[], s
   return out;
 }
 
+/** Walks and symbolizes the crashing stack; adds to `limits` what symbols were missing. */
+async function walkCrashingStack(
+  request: Omit<StackWalkRequest, 'symbols' | 'maxFrames'>,
+  options: AnalyzeOptions,
+  limits: string[],
+): Promise<{ stack: AnalyzedFrame[]; stackEnd: string }> {
+  const maxFrames = Math.min(options.maxFrames ?? 64, MAX_FRAMES_CAP);
+  const walk = options.walkStack ?? unwindStack;
+  const cs = await walk({ ...request, ...(options.symbols ? { symbols: options.symbols } : {}), maxFrames: maxFrames + 1 });
+  const stack = await symbolize(cs.frames, request.modules, options.symbols, maxFrames);
+  let stackEnd = cs.endReason ? `${cs.end}: ${cs.endReason}` : cs.end;
+  if (cs.frames.length > maxFrames) stackEnd = `frame-cap: the first ${maxFrames} frames are shown`;
+  limits.push(...symbolLimits(stack, request.modules, options.symbols));
+  return { stack, stackEnd };
+}
+
 function bucketOf(prefix: string, frame: AnalyzedFrame | undefined, fallback: ModuleRef | undefined): string {
   const mod = frame?.module ?? fallback;
   if (frame?.function) return `${prefix}_${mod ? mod.name + '!' : ''}${frame.function.replace(/\s+/g, '_')}`;
@@ -190,14 +211,14 @@ function finishStack(frames: AnalyzedFrame[], signatureFrames: number | undefine
   return { signature, ...(idx >= 0 ? { followupFrame: idx } : {}) };
 }
 
-/** A MemoryReader over `read`: DumpErrors `missing` accepts become undefined (not in the dump); others surface. */
-function memoryReader(read: (address: bigint, length: number) => Promise<Uint8Array>, missing: (e: DumpError) => boolean) {
+/** A kernel dump's kernel address space as the walker reads it: undefined where a page is missing or not mapped. */
+function kernelMemoryReader(kd: KernelDump): MemoryReader {
   return {
     async read(address: bigint, length: number): Promise<Uint8Array | undefined> {
       try {
-        return await read(address, length);
+        return await kd.readVirtual(address, length);
       } catch (e) {
-        if (e instanceof DumpError && missing(e)) return undefined;
+        if (e instanceof DumpError && (e.code === 'ADDRESS_NOT_IN_DUMP' || e.code === 'ADDRESS_NOT_MAPPED' || e.code === 'LIMIT')) return undefined;
         throw e;
       }
     },
@@ -222,10 +243,10 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
   const arch: CpuArch | 'unknown' = si?.arch ?? 'unknown';
   const addr = (a: bigint) => targetAddress(a, si?.arch);
   const rawModules = await md.modules();
-  const modules = rawModules.map((m) => minidumpCodeModule(m, os));
+  const modules = rawModules.map((m) => codeModuleOf(m, os));
+  const diagnostics = options.diagnostics ?? md.diagnostics;
   const threads = await md.threads();
   const ex = await md.exception();
-  const maxFrames = Math.min(options.maxFrames ?? 64, MAX_FRAMES_CAP);
 
   let threadId: number | undefined;
   let exception: Analysis['exception'];
@@ -250,7 +271,7 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
       const c = await md.context(loc, source);
       if (c) {
         context = { pc: addr(c.pc), sp: addr(c.sp), use: { source } };
-        registers = { ...c.registers };
+        registers = Object.fromEntries(Object.entries(c.registers).map(([k, v]) => [k, addr(v)]));
       }
     } catch (e) {
       if (!(e instanceof DumpError)) throw e;
@@ -286,12 +307,30 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
   let stackEnd: string | undefined;
   if (context && registers) {
     if (thread && thread.stack.memory.dataSize === 0) limits.push(`the stack memory of thread ${thread.threadId} is not in the dump: only frame 0 can be found`);
-    const walk = options.walkStack ?? frameZeroWalker;
-    const cs = await walk({ memory: memoryReader((a, n) => md.readMemory(a, n), (e) => e.code === 'ADDRESS_NOT_IN_DUMP'), modules, registers, pc: context.pc, sp: context.sp, arch, ...(options.symbols ? { symbols: options.symbols } : {}) });
-    stack = await symbolize(cs.frames, modules, options.symbols, maxFrames);
-    stackEnd = cs.endReason ? `${cs.end}: ${cs.endReason}` : cs.end;
-    if (cs.frames.length > maxFrames) stackEnd = `frame-cap: ${cs.frames.length} frames, the first ${maxFrames} shown`;
-    limits.push(...symbolLimits(stack, modules, options.symbols));
+    let stackBytes: StackWalkRequest['stack'];
+    const size = thread?.stack.memory.dataSize ?? 0;
+    if (thread && size > 0 && size <= MAX_PREFETCHED_STACK_BYTES) {
+      try {
+        stackBytes = { base: thread.stack.startOfMemoryRange, bytes: await md.readLocation(thread.stack.memory, `thread ${thread.threadId} stack`, MAX_PREFETCHED_STACK_BYTES) };
+      } catch (e) {
+        if (!(e instanceof DumpError)) throw e;
+        limits.push(`the stack memory of thread ${thread.threadId} cannot be read: ${e.message}`);
+      }
+    }
+    ({ stack, stackEnd } = await walkCrashingStack(
+      {
+        memory: minidumpMemoryReader(md),
+        modules,
+        registers,
+        arch,
+        os,
+        ...(stackBytes ? { stack: stackBytes } : {}),
+        diagnostics,
+        label: `thread ${threadId}`,
+      },
+      options,
+      limits,
+    ));
   }
   const { signature, followupFrame } = finishStack(stack, options.signatureFrames);
 
@@ -302,7 +341,6 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
   const prefix = exception ? exception.reason.name : 'NO_EXCEPTION';
   const followup = followupFrame !== undefined ? stack[followupFrame] : stack[0];
 
-  const diagnostics = md.diagnostics.list();
   return {
     format: 'minidump',
     os,
@@ -321,7 +359,7 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
     signature,
     failureBucketId: bucketOf(prefix, followup, faultingModule),
     limits,
-    diagnostics,
+    diagnostics: diagnostics.list(),
   };
 }
 
@@ -329,7 +367,6 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
 export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions = {}): Promise<Analysis> {
   const limits: string[] = [...kd.limits()];
   const arch: CpuArch = kd.machine;
-  const maxFrames = Math.min(options.maxFrames ?? 64, MAX_FRAMES_CAP);
   let modules: CodeModule[] = [];
   try {
     modules = (await kd.modules()).map((m) => ({ base: m.base, size: BigInt(m.size), codeFile: m.fullName ?? m.name, format: 'pe' as const }));
@@ -413,22 +450,24 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
   let stack: AnalyzedFrame[] = [];
   let stackEnd: string | undefined;
   if (context && registers) {
-    const walk = options.walkStack ?? frameZeroWalker;
-    const cs = await walk({ memory: memoryReader((a, n) => kd.readVirtual(a, n), (e) => e.code === 'ADDRESS_NOT_IN_DUMP' || e.code === 'ADDRESS_NOT_MAPPED' || e.code === 'LIMIT'), modules, registers, pc: context.pc, sp: context.sp, arch, ...(options.symbols ? { symbols: options.symbols } : {}) });
-    stack = await symbolize(cs.frames, modules, options.symbols, maxFrames);
-    stackEnd = cs.endReason ? `${cs.end}: ${cs.endReason}` : cs.end;
-    limits.push(...symbolLimits(stack, modules, options.symbols));
+    ({ stack, stackEnd } = await walkCrashingStack(
+      { memory: kernelMemoryReader(kd), modules, registers, arch, os: 'windows', diagnostics: options.diagnostics ?? kd.diagnostics, label: 'bug-checking processor' },
+      options,
+      limits,
+    ));
   }
   const { signature, followupFrame } = finishStack(stack, options.signatureFrames);
-  // No address in the parameters: the first frame outside the kernel, as the debugger's followup.
-  if (faultingAddress === undefined && stack.length) {
-    const f = followupFrame !== undefined ? stack[followupFrame]! : stack[0]!;
-    faultingAddress = f.instruction;
-    faultingModule = f.module;
-  }
+  // The bucket follows the faulting address the bug check or its records give (the stack of the
+  // bug-checking processor runs through KeBugCheckEx); without one, the first frame outside the kernel.
   const followup = followupFrame !== undefined ? stack[followupFrame] : undefined;
-  const faultFrame: AnalyzedFrame | undefined =
-    followup ?? (faultingAddress !== undefined ? { index: -1, instruction: faultingAddress, trust: 'none', ...(faultingModule ? { module: faultingModule } : {}) } : undefined);
+  let faultFrame: AnalyzedFrame | undefined;
+  if (faultingAddress !== undefined) {
+    faultFrame = stack.find((f) => f.instruction === faultingAddress) ?? { index: -1, instruction: faultingAddress, trust: 'none', ...(faultingModule ? { module: faultingModule } : {}) };
+  } else if (stack.length) {
+    faultFrame = followup ?? stack[0]!;
+    faultingAddress = faultFrame.instruction;
+    faultingModule = faultFrame.module;
+  }
   const prefix = bugCheck ? bugCheck.bugCheckString : 'NO_BUGCHECK';
 
   return {
@@ -448,7 +487,7 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
     signature,
     failureBucketId: bucketOf(prefix, faultFrame, faultingModule),
     limits,
-    diagnostics: kd.diagnostics.list(),
+    diagnostics: (options.diagnostics ?? kd.diagnostics).list(),
   };
 }
 

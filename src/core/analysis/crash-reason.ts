@@ -212,7 +212,9 @@ function windowsReason(f: ExceptionFacts, arch: CpuArch | undefined): CrashReaso
     const verb = access ? accessMeaning[access] : 'access';
     description =
       code === EXCEPTION_ACCESS_VIOLATION
-        ? `the thread tried to ${verb} ${faultAddress !== undefined ? hex(faultAddress) : 'memory'} without access to it${faultAddress !== undefined && faultAddress < 0x10000n ? ' (a null or near-null pointer)' : ''}`
+        ? faultAddress === undefined
+          ? 'the thread accessed memory it has no access to (the record does not say which address)'
+          : `the thread tried to ${verb} ${hex(faultAddress)} without access to it${faultAddress < 0x10000n ? ' (a null or near-null pointer)' : ''}`
         : `${verb} of ${faultAddress !== undefined ? hex(faultAddress) : 'memory'} needed a page that could not be read in (I/O error${info.length >= 3 ? ` ${hex(Number(info[2]! & 0xffffffffn))}` : ''})`;
   } else if (code === STATUS_STACK_BUFFER_OVERRUN) {
     if (info.length >= 1) {
