@@ -173,7 +173,8 @@ function symbolLimits(frames: AnalyzedFrame[], modules: readonly CodeModule[], s
     const m = codeModuleAt(modules, f.instruction);
     const id = m?.debugFile ? ` (${m.debugFile}${m.debugId ? ' ' + m.debugId : ''})` : '';
     const status = m && symbols ? symbols.status(m) : 'not-tried';
-    out.push(`no symbols for ${f.module.name}${id}${status === 'corrupt' ? ': its symbol file is corrupt' : ''}: its frames show as module+offset`);
+    if (status === 'loaded') out.push(`the symbols of ${f.module.name}${id} name no function at its frames (unwind data only?): they show as module+offset`);
+    else out.push(`no symbols for ${f.module.name}${id}${status === 'corrupt' ? ': its symbol file is corrupt' : ''}: its frames show as module+offset`);
   }
   if (!symbols && out.length) return ['no symbol files given (--symbols DIR): frames show as module+offset'];
   return out;
