@@ -343,7 +343,7 @@ function buildMachine(m: Machine): void {
   // User memory is spread over the processes (not System).
   mapUserMemory(m, userSpaces);
   // Processors: a KPCR+KPRCB each (processor-state pages), KiProcessorBlock, contexts.
-  buildProcessors(m, kernel.halEntry);
+  buildProcessors(m);
   writeDebuggerData(m, mmUnloadedDrivers, mmLastUnloadedDriver);
 
   // What is left of the pool is mapped after the structures, so every kernel page is reachable.
