@@ -44,7 +44,7 @@ export function frameTitle(f: StackFrame, inline?: Row['inline']): string {
   if (inline) return `${mod}!${inline.function}${inline.file ? ` [${baseName(inline.file)} : ${inline.line ?? 0}]` : ''}`;
   const s = f.symbol;
   if (!s) return `${mod} + ${hexs(at - f.module.base)}`;
-  if (s.file) return `${mod}!${s.function} [${baseName(s.file)} : ${s.line ?? 0} + ${hexs(at - (s.lineAddress ?? s.functionBase))}]`;
+  if (s.file) return `${mod}!${s.function} [${baseName(s.file)} : ${s.line ?? 0} + ${hexs(at - (s.lineBase ?? s.functionBase))}]`;
   return `${mod}!${s.function} + ${hexs(at - s.functionBase)}`;
 }
 
@@ -152,7 +152,7 @@ function machineFrames(threadIndex: number, t: ProcessThread): string[] {
     if (r.inline) return `${head}${mod}|${strip(r.inline.function)}|${strip(r.inline.file ?? '')}|${r.inline.line ?? ''}|`;
     const s = f.symbol;
     if (!s) return `${head}${mod}||||${hexs(at - f.module.base)}`;
-    if (s.file) return `${head}${mod}|${strip(s.function)}|${strip(s.file)}|${s.line ?? 0}|${hexs(at - (s.lineAddress ?? s.functionBase))}`;
+    if (s.file) return `${head}${mod}|${strip(s.function)}|${strip(s.file)}|${s.line ?? 0}|${hexs(at - (s.lineBase ?? s.functionBase))}`;
     return `${head}${mod}|${strip(s.function)}|||${hexs(at - s.functionBase)}`;
   });
 }

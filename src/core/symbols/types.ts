@@ -48,11 +48,6 @@ export interface SymbolInfo {
   /** Source file and line of the address itself (outermost, i.e. in the non-inlined function). */
   file?: string;
   line?: number;
-  /**
-   * Address of the first byte of the line record holding the address (absolute), when known:
-   * Breakpad prints `[file : line + 0x(address − this)]`.
-   */
-  lineAddress?: bigint;
   /** First byte of the line record holding the address (absolute), for Breakpad's `[file : line + 0xN]`. */
   lineBase?: bigint;
   /** Inlined calls at the address, innermost first ([] or absent when none). */
