@@ -59,8 +59,7 @@ export function formatAnalysis(a: Analysis): string {
   }
   if (a.faultingAddress !== undefined) {
     line('FAULTING_IP: ');
-    const f0 = a.stack.find((f) => f.instruction === a.faultingAddress);
-    line(frameText(a, f0 ?? { instruction: a.faultingAddress, ...(a.faultingModule ? { module: a.faultingModule } : {}) }));
+    line(frameText(a, a.faultingFrame ?? { instruction: a.faultingAddress, ...(a.faultingModule ? { module: a.faultingModule } : {}) }));
     line(ptr(a, a.faultingAddress));
     line();
   }
