@@ -46,6 +46,8 @@ export interface ProcessThread {
   index: number;
   id: number;
   name?: string;
+  /** The owning process's id (kernel dumps, whose threads come from every process). */
+  processId?: number;
   stack: CallStack;
   /** Whether the stack was walked (false: not asked for, or the thread that wrote the dump). */
   walked: boolean;
