@@ -8,12 +8,15 @@ export class Column {
   length = 0;
 
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
+  }
+
+  /** Grows by half (not double): the slack is what the index costs beyond its entries while indexing. */
+  private grow(): void {
+    const next = new Float64Array(Math.ceil(this.data.length * 1.5));
+    next.set(this.data);
+    this.data = next;
   }
 
   get(i: number): number {

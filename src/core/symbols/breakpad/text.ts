@@ -94,31 +94,39 @@ export function startsWith(buf: Uint8Array, start: number, end: number, prefix: 
 }
 
 /**
- * Breakpad's Tokenize: splits on any of `separators`, at most `maxTokens` tokens, the last one being
+ * Breakpad's Tokenize: splits on spaces, CRs and LFs, at most `maxTokens` tokens, the last one being
  * the rest of the line (up to a CR/LF); undefined unless exactly `maxTokens` tokens were found.
  */
-export function tokenize(line: string, maxTokens: number, separators = ' \r\n'): string[] | undefined {
+export function tokenize(line: string, maxTokens: number): string[] | undefined {
+  // Separators are Breakpad's kWhitespace: space, CR, LF.
   const tokens: string[] = [];
   let i = 0;
   const n = line.length;
-  const isSep = (c: string) => separators.includes(c);
   while (tokens.length < maxTokens - 1) {
-    while (i < n && isSep(line[i]!)) i++;
+    while (i < n && isSeparator(line.charCodeAt(i))) i++;
     if (i >= n) break;
     let j = i;
-    while (j < n && !isSep(line[j]!)) j++;
+    while (j < n && !isSeparator(line.charCodeAt(j))) j++;
     tokens.push(line.slice(i, j));
     i = j + 1; // strtok consumes exactly one separator after a token
   }
   if (tokens.length === maxTokens - 1 && i < n) {
     // The rest, as strtok(nullptr, "\r\n") returns it: leading CR/LF skipped, up to the next CR/LF.
     let s = i;
-    while (s < n && (line[s] === '\r' || line[s] === '\n')) s++;
+    while (s < n && isLineBreak(line.charCodeAt(s))) s++;
     let e = s;
-    while (e < n && line[e] !== '\r' && line[e] !== '\n') e++;
+    while (e < n && !isLineBreak(line.charCodeAt(e))) e++;
     if (e > s) tokens.push(line.slice(s, e));
   }
   return tokens.length === maxTokens ? tokens : undefined;
+}
+
+function isSeparator(c: number): boolean {
+  return c === 0x20 || c === CR || c === LF;
+}
+
+function isLineBreak(c: number): boolean {
+  return c === CR || c === LF;
 }
 
 /** Splits on spaces (and CR/LF) into every token, at most `max`. */
