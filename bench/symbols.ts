@@ -95,19 +95,26 @@ async function child(path: string): Promise<void> {
   }
   const rng = new Rng(7);
   const span = FUNCTIONS * FUNC_SIZE + 0x2000;
+  const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   let found = 0;
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let k = 0; k < 100_000; k++) if (await sym.lookup(rng.int(0, span))) found++;
   const lookupMs = performance.now() - t1;
+  const lookupCpuMs = cpuMs(process.cpuUsage(c1));
   let cfiFound = 0;
   const t2 = performance.now();
+  const c2 = process.cpuUsage();
   for (let k = 0; k < 100_000; k++) if (await sym.cfiRules(rng.int(0, span))) cfiFound++;
   const cfiMs = performance.now() - t2;
+  const cfiCpuMs = cpuMs(process.cpuUsage(c2));
   process.stdout.write(
     JSON.stringify({
       indexMs,
       lookupMs,
+      lookupCpuMs,
       cfiMs,
+      cfiCpuMs,
       found,
       cfiFound,
       frames,
@@ -176,8 +183,8 @@ export async function run(): Promise<void> {
         `peak RSS ${mib((fr.maxRssKiB as number) * 1024)} MiB vs ${mib((base.maxRssKiB as number) * 1024)} MiB for a process that only loads dumpkit\n` +
         `  index arrays ${mib(stats.indexBytes!)} MiB (${fmt((stats.indexBytes! / size) * 100, 2)} % of the file), heap after index +${mib(d.heapAfterIndex as number)} MiB\n` +
         `  frames: ${(fr.frames as string[]).join(' | ')}\n` +
-        `100,000 random symbol lookups: ${fmt(d.lookupMs as number, 0)} ms (${fmt((d.lookupMs as number) / 100, 1)} µs each, ${d.found as number} found)\n` +
-        `100,000 random CFI lookups: ${fmt(d.cfiMs as number, 0)} ms (${fmt((d.cfiMs as number) / 100, 1)} µs each, ${d.cfiFound as number} found); ` +
+        `100,000 random symbol lookups: ${fmt(d.lookupMs as number, 0)} ms (${fmt((d.lookupMs as number) / 100, 1)} µs each; CPU ${fmt((d.lookupCpuMs as number) / 100, 1)} µs each; ${d.found as number} found)\n` +
+        `100,000 random CFI lookups: ${fmt(d.cfiMs as number, 0)} ms (${fmt((d.cfiMs as number) / 100, 1)} µs each; CPU ${fmt((d.cfiCpuMs as number) / 100, 1)} µs each; ${d.cfiFound as number} found); ` +
         `peak RSS after both ${mib((d.maxRssKiB as number) * 1024)} MiB\n`,
     );
 
