@@ -9,7 +9,7 @@ const CR = 13;
 /**
  * Calls `onLine(buf, start, end, fileOffset)` for every non-empty line of `source`, reading
  * `chunkBytes` at a time into one reused buffer (never the whole file; `buf` is only valid during
- * the call). `end` excludes the line terminator and trailing CRs. Lines longer than maxLineBytes are
+ * the call). Lines end at LF or CR (as Breakpad splits them); empty lines are skipped. Lines longer than maxLineBytes are
  * skipped and reported through `onGiantLine`. `onLine` returns false to stop the scan.
  */
 export async function scanLines(
@@ -37,7 +37,9 @@ export async function scanLines(
     const len = have + n;
     let start = 0;
     if (skipping) {
-      const nl = into.indexOf(LF);
+      let nl = into.indexOf(LF);
+      const cr = into.indexOf(CR);
+      if (cr >= 0 && (nl < 0 || cr < nl)) nl = cr;
       if (nl < 0) {
         haveOffset = off;
         continue;
@@ -46,9 +48,17 @@ export async function scanLines(
       skipping = false;
       start = nl + 1;
     }
+    // Lines end at LF or CR, as Breakpad's strtok(…, "\r\n") splits them (CRLF gives an empty line, skipped).
+    let nextCr = -2; // position of the next CR at or after `start`, -1 when none in this buffer, -2 unknown
     for (;;) {
-      const nl = work.indexOf(LF, start);
-      if (nl < 0 || nl >= len) break;
+      let nl = work.indexOf(LF, start);
+      if (nl >= len) nl = -1;
+      if (nextCr !== -1 && nextCr < start) {
+        nextCr = work.indexOf(CR, start);
+        if (nextCr >= len) nextCr = -1;
+      }
+      if (nextCr >= 0 && (nl < 0 || nextCr < nl)) nl = nextCr;
+      if (nl < 0) break;
       if (nl - start > maxLine) onGiantLine(haveOffset + start, nl - start);
       else if (!emit(work, start, nl, haveOffset + start, onLine)) return;
       start = nl + 1;

@@ -150,7 +150,7 @@ describe('hostile .sym text', () => {
 
 describe('scanLines', () => {
   test('lines across chunk boundaries, CR, empty lines, no final newline', async () => {
-    const text = 'alpha\r\n\nbeta gamma\r\r\ndelta\n\n\nepsilon';
+    const text = 'alpha\r\n\nbeta gamma\r\r\ndelta\n\n\nepsilon\rzeta';
     const bytes = new TextEncoder().encode(text);
     for (const chunk of [1, 2, 3, 7, 64]) {
       const seen: [string, number][] = [];
@@ -171,6 +171,7 @@ describe('scanLines', () => {
           ['beta gamma', 8],
           ['delta', 21],
           ['epsilon', 29],
+          ['zeta', 37],
         ],
         `chunk ${chunk}`,
       );
