@@ -133,6 +133,7 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
   }
   const code = dump.header.bugCheckCode ?? 0;
   const params = dump.header.bugCheckParameters;
+  const osVersion = `${dump.header.majorVersion === 15 ? '10.0' : String(dump.header.majorVersion ?? '')}.${dump.header.minorVersion ?? 0}`;
   const state: ProcessState = {
     timestamp: unixSeconds(dump.header.systemTime),
     threads,
@@ -142,7 +143,9 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
       arch: 'amd64',
       os: 'windows',
       osName: 'Windows NT',
-      osVersion: `${dump.header.majorVersion === 15 ? '10.0' : String(dump.header.majorVersion ?? '')}.${dump.header.minorVersion ?? 0}`,
+      osVersion,
+      // Breakpad's "Operating system" second line; a kernel dump records the build (MinorVersion) only.
+      breakpadOsVersion: osVersion,
       cpuCount: dump.header.numberProcessors ?? 0,
     },
     crash: {
