@@ -104,6 +104,9 @@ export async function runInteractive(engine: DebuggerEngine, io: ShellIo): Promi
       running.abort();
       return;
     }
+    // at the prompt: drop what was typed (end of line, then delete to its start) and prompt again
+    rl.write(null, { ctrl: true, name: 'e' });
+    rl.write(null, { ctrl: true, name: 'u' });
     io.output.write('^C\n');
     rl.setPrompt(prompt(engine));
     rl.prompt();
@@ -116,6 +119,8 @@ export async function runInteractive(engine: DebuggerEngine, io: ShellIo): Promi
     rl.prompt();
     for await (const line of rl) {
       const cmd = line.trim();
+      // piped commands are echoed after the prompt, as in a -c batch
+      if (!io.terminal) io.output.write(`${line}\n`);
       if (cmd) {
         if (io.terminal) appendHistory(histFile, cmd);
         let quit = false;
