@@ -1,6 +1,7 @@
 /** The debugger's view of a user-mode minidump (MDMP). */
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
+import { StreamType } from '../minidump/constants.js';
 import { exceptionName } from '../minidump/exception-name.js';
 import { Minidump } from '../minidump/minidump.js';
 import { moduleDebugFile, moduleDebugId, moduleVersion } from '../minidump/reader/module-list.js';
@@ -63,6 +64,15 @@ export class MinidumpTarget extends TargetOver<Minidump> implements DebugTargetB
     return notes;
   }
 
+  /** The process id: MiscInfo's, else the `Pid:` line of a Linux dump's /proc/PID/status copy. */
+  async processId(): Promise<number | undefined> {
+    const misc = await this.dump.miscInfo().catch(soft);
+    if (misc?.processId !== undefined) return misc.processId;
+    const status = await this.dump.linuxText(StreamType.LinuxProcStatus).catch(soft);
+    const m = status ? /^Pid:\s*(\d+)/m.exec(status) : null;
+    return m ? Number(m[1]) : undefined;
+  }
+
   sessionKind(): string {
     return this.fullMemory ? 'Full memory user mini dump' : 'User mini dump';
   }
@@ -89,7 +99,8 @@ export class MinidumpTarget extends TargetOver<Minidump> implements DebugTargetB
       const up = ts - misc.processCreateTime;
       lines.push(`Process Uptime: ${uptime(up)}`);
     }
-    if (misc?.processId !== undefined) lines.push(`Process ID: ${misc.processId.toString(16)}`);
+    const pid = await this.processId();
+    if (pid !== undefined) lines.push(`Process ID: ${pid.toString(16)}`);
     return lines;
   }
 

@@ -96,6 +96,6 @@ describe('dumpkit dbg in a terminal', { skip: corpusSkip || pySkip }, () => {
     const r = runCli(['dbg', linux], { input: 'lm m libc*\n~\nq\n', env: { DUMPKIT_HISTORY: join(dir, 'unused') } });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /libc_2 +\(deferred\)/);
-    assert.match(r.stdout, /^\.  0  Id: [0-9a-f]+\.74dd /m);
+    assert.match(r.stdout, /^0:000> ~\n\.  0  Id: 74dd\.74dd /m, "pid 29917 from the LinuxProcStatus stream, tid 29917");
   });
 });

@@ -2,6 +2,7 @@
 import { DumpError } from '../../errors.js';
 import type { DebuggerEngine } from '../engine.js';
 import { hexN } from '../format.js';
+import type { MinidumpTarget } from '../minidump-target.js';
 import { exceptionText } from './threads.js';
 import type { Command } from './index.js';
 
@@ -72,7 +73,7 @@ export const SESSION_COMMANDS: Command[] = [
         return `Last event: Kernel bug check ${hexN(code, 8)}${ex ? `; exception ${hexN(ex.code, 8)} at ${engine.formatAddress(ex.address)}` : ''}`;
       }
       if (!ex) return 'Last event: none recorded (the dump has no exception stream)';
-      const pid = (await (engine.target as import('../minidump-target.js').MinidumpTarget).dump.miscInfo().catch(() => undefined))?.processId;
+      const pid = await (engine.target as MinidumpTarget).processId();
       const who = `${pid !== undefined ? pid.toString(16) : '?'}.${ex.threadId?.toString(16) ?? '?'}`;
       return {
         text: `Last event: ${who}: ${exceptionText(ex.code, ex.name)} - code ${hexN(ex.code, 8)} (first/second chance not available)`,

@@ -99,7 +99,7 @@ async function threadLine(engine: DebuggerEngine, index: number, eventTid: numbe
   const threads = await engine.target.threads();
   const t = threads[index]!;
   const mark = index === engine.currentThread ? '.' : t.id === eventTid ? '#' : ' ';
-  const pid = engine.target instanceof MinidumpTarget ? (await engine.target.dump.miscInfo().catch(() => undefined))?.processId : undefined;
+  const pid = engine.target instanceof MinidumpTarget ? await engine.target.processId() : undefined;
   if (engine.isKernel) return `${mark}${String(index).padStart(3)}  Processor context from the dump header (the processor that bug-checked)`;
   const teb = t.teb !== undefined ? (engine.pointerSize === 8 ? addr64(t.teb) : hexN(t.teb, 8)) : '?';
   return `${mark}${String(index).padStart(3)}  Id: ${pid !== undefined ? pid.toString(16) : '0'}.${t.id.toString(16)} Suspend: ${t.suspendCount ?? 0} Teb: ${teb} Unfrozen${t.name ? ` "${t.name}"` : ''}`;
