@@ -52,26 +52,50 @@ export const KLDR_DATA_TABLE_ENTRY = {
 /** UNICODE_STRING64: Length (bytes) u16, MaximumLength u16, pad, Buffer u64. */
 export const UNICODE_STRING64 = { Length: 0x0, MaximumLength: 0x2, Buffer: 0x8, size: 0x10 } as const;
 
-/** EPROCESS (19041). */
+/**
+ * EPROCESS (19041). The fields past ThreadListHead, and CreateTime/Session/ActiveThreads, were
+ * checked against the 19041 (2004) x64 type information as published in ntdiff/headers
+ * (Win10_2004_20H1/x64/.../_EPROCESS.h, generated from Microsoft's public symbols).
+ */
 export const EPROCESS = {
   DirectoryTableBase: 0x28,
   UniqueProcessId: 0x440,
   ActiveProcessLinks: 0x448,
+  CreateTime: 0x468,
+  InheritedFromUniqueProcessId: 0x540,
   Peb: 0x550,
+  /** MM_SESSION_SPACE pointer (0 for processes outside any session: System, Registry, smss). */
+  Session: 0x558,
   ImageFileName: 0x5a8,
   ImageFileNameLength: 15,
   ThreadListHead: 0x5e0,
+  ActiveThreads: 0x5f0,
+  ExitStatus: 0x7d4,
+  ExitTime: 0x840,
   size: 0xa40,
 } as const;
 
-/** ETHREAD (19041), Tcb (KTHREAD) at 0. */
+/** MM_SESSION_SPACE (x64): SessionId after ReferenceCount and the flags. */
+export const MM_SESSION_SPACE = { SessionId: 0x8 } as const;
+
+/**
+ * KSWITCH_FRAME (x64), at KTHREAD.KernelStack of a thread that is not running: five home slots,
+ * ApcBypass, the saved RBP, and the return address into the code that called SwapContext.
+ * Layout as in the WDK-era ntamd64 headers (P1Home..P5Home, ApcBypass, Rbp, Return).
+ */
+export const KSWITCH_FRAME = { ApcBypass: 0x28, Rbp: 0x30, Return: 0x38, size: 0x40 } as const;
+
+/** ETHREAD (19041), Tcb (KTHREAD) at 0; KTHREAD fields checked against ntdiff/headers' 19041 _KTHREAD.h. */
 export const ETHREAD = {
   InitialStack: 0x28,
   StackLimit: 0x30,
   StackBase: 0x38,
   KernelStack: 0x58,
   Teb: 0xf0,
+  /** KTHREAD.State: KTHREAD_STATE (2 Running, 5 Waiting…). */
+  State: 0x184,
   Process: 0x220,
+  WaitReason: 0x283,
   CidUniqueProcess: 0x478,
   CidUniqueThread: 0x480,
   ThreadListEntry: 0x4e8,

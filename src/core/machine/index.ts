@@ -1,4 +1,5 @@
 export * from './machine.js';
+export * from './model-types.js';
 export * from './nt-layout.js';
 export * from './paging.js';
 export * from './pe-image.js';

@@ -3,7 +3,15 @@
  * AMD64 COFF header, optional header with ImageBase/SizeOfImage, .text and .data sections), so
  * tools that check a module base for `MZ` and parse SizeOfImage see what they expect.
  */
-export function peHeaderPage(imageBase: bigint, sizeOfImage: number, timeDateStamp: number, entryRva: number, dataRva: number): Uint8Array {
+export function peHeaderPage(
+  imageBase: bigint,
+  sizeOfImage: number,
+  timeDateStamp: number,
+  entryRva: number,
+  dataRva: number,
+  /** Data directories to fill (IMAGE_DIRECTORY_ENTRY index → RVA and size). */
+  directories: { index: number; rva: number; size: number }[] = [],
+): Uint8Array {
   const page = new Uint8Array(4096);
   const v = new DataView(page.buffer);
   page[0] = 0x4d; // 'M'
@@ -32,6 +40,10 @@ export function peHeaderPage(imageBase: bigint, sizeOfImage: number, timeDateSta
   v.setUint32(opt + 60, 0x1000, true); // SizeOfHeaders
   v.setUint16(opt + 68, 1, true); // Subsystem NATIVE
   v.setUint32(opt + 108, 16, true); // NumberOfRvaAndSizes
+  for (const d of directories) {
+    v.setUint32(opt + 112 + d.index * 8, d.rva, true);
+    v.setUint32(opt + 116 + d.index * 8, d.size, true);
+  }
   const sections = opt + 0xf0;
   const sec = (i: number, name: string, rva: number, size: number, characteristics: number) => {
     const s = sections + i * 40;

@@ -488,5 +488,5 @@ export const MacKernReturn: Readonly<Record<number, string>> = {
   8: 'KERN_NO_ACCESS',
   9: 'KERN_MEMORY_FAILURE',
   10: 'KERN_MEMORY_ERROR',
-  13: 'KERN_CODESIGN_ERROR',
+  50: 'KERN_CODESIGN_ERROR',
 };

@@ -152,8 +152,11 @@ function guidString(g: Uint8Array): string {
  * ELF build id: first 16 bytes (zero-padded) read as a GUID + "0". Undefined when the id is all zero.
  */
 export function moduleDebugId(m: MinidumpModule): string | undefined {
-  const cv = m.cvRecord;
-  if (!cv) return undefined;
+  return m.cvRecord ? codeViewDebugId(m.cvRecord) : undefined;
+}
+
+/** The Breakpad debug id of a CodeView record (a minidump module's, or a PE image's debug directory's). */
+export function codeViewDebugId(cv: CodeViewRecord): string | undefined {
   if (cv.kind === 'pdb70') {
     if (cv.guid.every((b) => b === 0) && cv.age === 0) return undefined;
     return guidString(cv.guid) + cv.age.toString(16).toUpperCase();
