@@ -7,7 +7,7 @@ import { processMinidump, type ProcessOptions } from '../../../core/processor/pr
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
 import { FileSource } from '../../file-source.js';
-import { openSymbolPaths } from '../../symbols/stack-symbols.js';
+import { openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
 
 interface StackOptions {
   thread?: string[];
@@ -33,6 +33,21 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
   return 'crashing';
 }
 
+/** Walks the selected threads and renders them in the requested form. */
+async function stackText(md: Minidump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
+  const state = await processMinidump(md, options);
+  const threads = options.threads;
+  if (Array.isArray(threads)) {
+    const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
+    if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+  }
+  if (opts.json) return JSON.stringify(processStateToJson(state), null, 2) + '\n';
+  if (opts.machineReadable) return processStateToMachineText(state);
+  let text = processStateToText(state);
+  if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
+  return text;
+}
+
 export function register(program: Command): void {
   program
     .command('stack')
@@ -40,7 +55,7 @@ export function register(program: Command): void {
     .argument('<file>', 'a minidump (MDMP)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
-    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
+    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
     .option('--max-frames <n>', 'frames per thread (default 1024)')
@@ -61,25 +76,13 @@ export function register(program: Command): void {
         }
         const diagnostics = new Diagnostics();
         const md = await Minidump.open(source, { diagnostics });
-        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics);
-        const state = await processMinidump(md, {
-          threads,
-          diagnostics,
-          ...(symbols ? { symbols } : {}),
-          ...(maxFrames !== undefined ? { maxFrames } : {}),
-        });
-        if (Array.isArray(threads)) {
-          const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
-          if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+        const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
+        const symbols = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+        try {
+          process.stdout.write(await stackText(md, file, { threads, diagnostics, ...(symbols ? { symbols } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) }, opts));
+        } finally {
+          await symbols?.close();
         }
-        let text: string;
-        if (opts.json) text = JSON.stringify(processStateToJson(state), null, 2) + '\n';
-        else if (opts.machineReadable) text = processStateToMachineText(state);
-        else {
-          text = processStateToText(state);
-          if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
-        }
-        process.stdout.write(text);
       } finally {
         await source.close();
       }
