@@ -52,7 +52,8 @@ export function capstoneDisassembler(cs: CapstoneModule): Disassembler {
     disassemble(arch, bytes, address, count) {
       const list = decoder(arch).disasm(bytes, address, count);
       return list.map((i) => ({
-        address: BigInt(i.address),
+        // Capstone.js hands 64-bit addresses back as signed numbers
+        address: BigInt.asUintN(64, BigInt(i.address)),
         size: i.size,
         bytes: Uint8Array.from(i.bytes),
         mnemonic: i.mnemonic,

@@ -10,6 +10,7 @@ import { detectFormat } from '../detect.js';
 import { DumpError } from '../errors.js';
 import { isMissing } from '../kernel/virtual.js';
 import type { CodeModule } from '../symbols/types.js';
+import type { MemoryReader } from '../unwind/types.js';
 import { COMMANDS, findCommand, type Command } from './commands/index.js';
 import type { Disassembler } from './disassembler.js';
 import { evaluatePrefix, type ExpressionContext } from './expression.js';
@@ -17,6 +18,7 @@ import { addr, hexN } from './format.js';
 import { KernelTarget } from './kernel-target.js';
 import { MinidumpTarget } from './minidump-target.js';
 import { readPeExports, type ExportedSymbol } from './pe-exports.js';
+import { StackSource } from './stack.js';
 import type { DebugModule, DebugThread, Registers } from './target.js';
 import type { CommandResult, DebuggerHost } from './types.js';
 
@@ -41,6 +43,8 @@ export class DebuggerEngine {
   /** Current stack frame (`.frame`). */
   currentFrame = 0;
   private exportCache = new Map<bigint, Promise<ExportedSymbol[]>>();
+  /** The unwinder over this session (`k`, `.frame`). */
+  readonly stack: StackSource = new StackSource(this);
   private disassemblerPromise: Promise<Disassembler | undefined> | undefined;
 
   private constructor(
@@ -195,6 +199,20 @@ export class DebuggerEngine {
     return lines;
   }
 
+  /** The current address space as the unwinder and PE reader read it: undefined where the dump has no bytes. */
+  memoryReader(): MemoryReader {
+    return {
+      read: async (address, length) => {
+        try {
+          return await this.target.read(address, length);
+        } catch (e) {
+          if (e instanceof DumpError && (isMissing(e) || e.code === 'INVALID_ARGUMENT')) return undefined;
+          throw e;
+        }
+      },
+    };
+  }
+
   /** The module holding `address`. */
   async moduleAt(address: bigint): Promise<DebugModule | undefined> {
     return (await this.target.modules()).find((m) => address >= m.base && address < m.base + m.size);
@@ -209,7 +227,7 @@ export class DebuggerEngine {
   exports(m: DebugModule): Promise<ExportedSymbol[]> {
     let p = this.exportCache.get(m.base);
     if (!p) {
-      p = readPeExports((a, n) => this.target.read(a, n), m.base, m.size);
+      p = readPeExports(this.memoryReader(), m.base);
       this.exportCache.set(m.base, p);
     }
     return p;

@@ -47,9 +47,8 @@ export async function disassemblyLines(engine: DebuggerEngine, address: bigint, 
   while (present < want && r.valid[present]) present++;
   const lines: string[] = [];
   if (present === 0) {
-    const why = r.missing ? ` (${r.missing.message})` : '';
     lines.push(`${engine.formatAddress(address)} ??              ???`);
-    if (r.missing) lines.push(`Memory not in the dump${why}`);
+    lines.push(...engine.missingNote(r.missing));
     engine.next.disasm = address;
     return lines;
   }

@@ -8,6 +8,7 @@ import { KERNEL_COMMANDS } from './kernel.js';
 import { MEMORY_COMMANDS } from './memory.js';
 import { MODULE_COMMANDS } from './modules.js';
 import { SESSION_COMMANDS } from './session.js';
+import { STACK_COMMANDS } from './stack.js';
 import { THREAD_COMMANDS } from './threads.js';
 
 export interface Command {
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   ...SESSION_COMMANDS,
   ...MODULE_COMMANDS,
   ...THREAD_COMMANDS,
+  ...STACK_COMMANDS,
   ...MEMORY_COMMANDS,
   ...DISASSEMBLY_COMMANDS,
   ...EXPRESSION_COMMANDS,
