@@ -102,7 +102,7 @@ describe('kernel commands on the modeled dumps', () => {
     const nt = modules[0]!;
     assert.equal(nt.name, 'ntoskrnl.exe');
     const ntBase = nt.base;
-    assert.equal(lm[1], `${fmt(ntBase)} ${fmt(ntBase + BigInt(nt.size))}   nt         (deferred)`);
+    assert.equal(lm[1], `${fmt(ntBase)} ${fmt(ntBase + BigInt(nt.size))}   nt         (export symbols)`, 'the modeled kernel image has an export table in the dump');
     assert.match(await text(e, '.bugcheck'), /^Bugcheck code 1000007E \(SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M\)\nArguments 00000000`c0000005 /);
     const pte = await text(e, `!pte ${fmt(ntBase)}`);
     assert.match(pte, /^PXE at [0-9A-F]{16} +PPE at [0-9A-F]{16} +PDE at [0-9A-F]{16} +PTE at [0-9A-F]{16}$/m);
@@ -114,6 +114,25 @@ describe('kernel commands on the modeled dumps', () => {
     const p = /^#\s*[0-9a-f]+\s+(.*)$/.exec(await text(e, `!dq ${pa} L2`))![1];
     assert.match(v!, /^[0-9a-f]{8}`[0-9a-f]{8} [0-9a-f]{8}`[0-9a-f]{8}$/);
     assert.equal(p, v);
+  });
+
+  test('k walks the bug-checking processor\'s stack with names from the images\' exports; !analyze -v explains the bug check', async () => {
+    const e = await open(kernel);
+    const kn = (await text(e, 'kn')).split('\n');
+    assert.equal(kn[0], ' # Child-SP          RetAddr               Call Site');
+    const rows = kn.slice(1).filter((l) => /^[0-9a-f]{2} /.test(l)).map((l) => /^([0-9a-f]{2}) ([0-9a-f`]{17}) ([0-9a-f`]{17}) {5}(\S+)/.exec(l)!);
+    assert.ok(rows.length >= 3, kn.join('\n'));
+    assert.match(rows[0]![4]!, /^nt!KeBugCheckEx\+0x[0-9a-f]+$/, 'frame 0 is in KeBugCheckEx (the header context)');
+    const rip = BigInt('0x' + /rip=([0-9a-f]{16})/.exec(await text(e, 'r rip'))![1]);
+    assert.equal(await e.symbolize(rip), rows[0]![4]);
+    // every return address is where the next frame's call site is
+    for (let i = 0; i + 1 < rows.length; i++) {
+      const ret = BigInt('0x' + rows[i]![3]!.replace('`', ''));
+      assert.equal(await e.symbolize(ret), rows[i + 1]![4], `frame ${i} returns into frame ${i + 1}`);
+    }
+    const a = await text(e, '!analyze -v');
+    assert.match(a, /^BUGCHECK_CODE: +1000007e$/m);
+    assert.match(a, /only kernel address space is available/);
   });
 
   test('!process ADDR 7 lists the threads; !thread shows one', async () => {
@@ -136,7 +155,10 @@ describe('kernel commands on the modeled dumps', () => {
     assert.equal(statSync(small).mode & 0o777, 0o600);
     const back = await open(small);
     assert.match(await back.banner(), /^Mini Kernel Dump File: Only registers and stack trace are available$/m);
-    assert.equal(await text(back, 'lm'), await text(e, 'lm'));
+    // the same drivers at the same places (the small dump holds no image pages, so no export names)
+    const columns = (lm: string): string[] => lm.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '));
+    assert.deepEqual(columns(await text(back, 'lm')), columns(await text(e, 'lm')));
+    assert.ok((await text(e, 'lm')).split('\n').length > 20);
     const again = await e.execute(`.dump /s ${small}`);
     assert.equal(again.error?.code, 'REFUSED');
     assert.match(again.text, /exists; \.dump \/o replaces it/);
