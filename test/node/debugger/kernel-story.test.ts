@@ -143,6 +143,8 @@ describe('kernel commands on the modeled dumps', () => {
     assert.ok(threads.length > 0, out);
     const cid = /Cid: ([0-9a-f]+)/.exec(out)![1]!;
     for (const t of threads) assert.equal(t[2], cid, 'every thread belongs to the process');
+    // flag 4: each thread's kernel stack, walked from its saved switch frame
+    assert.match(out, /^ {8}Child-SP {10}RetAddr {15}Call Site\n {8}[0-9a-f`]{17} [0-9a-f`]{17} {5}nt!\w+/m);
     const one = await text(e, `!thread ${threads[0]![1]}`);
     assert.match(one, new RegExp(`^THREAD ${threads[0]![1]}  Cid ${cid}\\.`));
     assert.match(one, /Image: +explorer\.exe/);

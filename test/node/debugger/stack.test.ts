@@ -84,6 +84,17 @@ describe('stack commands', { skip: corpusSkip }, () => {
     assert.match((await text(e, 'k 1')).split('\n')[1]!, /^0012fe88 00404200 test_app\+0x429e$/);
   });
 
+  test('~* k walks every thread and comes back to the current one', async () => {
+    const e = await open(rel, true);
+    const out = await text(e, '~* k 2');
+    const heads = [...out.matchAll(/^([.# ]) {1,2}(\d+)  Id: f5c\.([0-9a-f]+) /gm)].map((m) => [m[1], m[2], m[3]]);
+    assert.deepEqual(heads, [['.', '0', 'bf4'], [' ', '1', '11c0']]);
+    assert.equal(out.split('\n').filter((l) => l === 'ChildEBP RetAddr').length, 2);
+    assert.match(out, /kernel32!WaitForSingleObject\+0x12/);
+    assert.equal(e.currentThread, 0);
+    assert.equal(await text(e, '~1 r eip'), `   1  Id: f5c.11c0 Suspend: 0 Teb: 7ffde000 Unfrozen\neip=7c90eb94`);
+  });
+
   test('!analyze -v reports the access violation and the stack', async () => {
     const e = await open(rel, true);
     const a = await text(e, '!analyze -v');

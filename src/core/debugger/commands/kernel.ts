@@ -7,6 +7,9 @@ import { addr64, hexN } from '../format.js';
 import type { KernelTarget } from '../kernel-target.js';
 import { pteFlags, requireX64, selfMapAddresses, walkX64 } from '../paging.js';
 import { unitLines } from './memory.js';
+import { frameLine, header } from './stack.js';
+import { processKernelDump } from '../../processor/kernel-process.js';
+import type { StackFrame } from '../../unwind/types.js';
 import type { Command } from './index.js';
 
 const MAX_THREADS = 4096;
@@ -130,9 +133,32 @@ export const KERNEL_COMMANDS: Command[] = [
       const p = await findProcess(engine, k, at);
       const lines = await processLines(engine, k, p);
       if (flags & 6) {
-        for (const t of await threadsOf(k, p.eprocess)) {
+        const threads = await threadsOf(k, p.eprocess);
+        // flag 4: each thread's stack, walked by the processor from its saved context
+        const stacks = new Map<number, StackFrame[]>();
+        if (flags & 4) {
+          const ids: number[] = [];
+          for (const t of threads) {
+            try {
+              ids.push(Number(u64(await k.dump.readVirtual(t + BigInt(ETHREAD.CidUniqueThread), 8), 0)));
+            } catch (e) {
+              if (!(e instanceof DumpError)) throw e;
+            }
+          }
+          const state = await processKernelDump(k.dump, { threads: ids, ...(engine.host.symbols ? { symbols: engine.host.symbols } : {}) });
+          for (const th of state.threads) if (th.walked) stacks.set(th.id, th.stack.frames);
+        }
+        for (const t of threads) {
           try {
-            lines.push(...(await threadLines(engine, k, t, '        ')), '');
+            const tl = await threadLines(engine, k, t, '        ');
+            lines.push(...tl);
+            const tid = parseInt(/Cid [0-9a-f]+\.([0-9a-f]+)/.exec(tl[0]!)![1]!, 16);
+            const frames = stacks.get(tid);
+            if (frames?.length) {
+              lines.push('', `        ${header(engine, { numbers: false, args: false })}`);
+              for (let i = 0; i < frames.length; i++) for (const l of await frameLine(engine, frames, i, { numbers: false, args: false, verbose: false })) lines.push(`        ${l}`);
+            }
+            lines.push('');
           } catch (e) {
             if (!(e instanceof DumpError)) throw e;
             lines.push(`        THREAD ${addr64(t)}: ${e.message}`, '');

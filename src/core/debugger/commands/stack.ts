@@ -26,7 +26,7 @@ function spOf(f: StackFrame): bigint | undefined {
 }
 
 /** One frame line in the layout of `k`/`kb`/`kn`/`kv` (WinDbg's columns; x86 shows ChildEBP). */
-async function frameLine(engine: DebuggerEngine, frames: StackFrame[], i: number, opts: { numbers: boolean; args: boolean; verbose: boolean }): Promise<string[]> {
+export async function frameLine(engine: DebuggerEngine, frames: StackFrame[], i: number, opts: { numbers: boolean; args: boolean; verbose: boolean }): Promise<string[]> {
   const f = frames[i]!;
   const a = (v: bigint | undefined): string => (v === undefined ? '?'.repeat(engine.pointerSize === 8 ? 17 : 8) : engine.formatAddress(v));
   const x86 = engine.target.arch === 'x86';
@@ -64,7 +64,7 @@ async function frameLine(engine: DebuggerEngine, frames: StackFrame[], i: number
   return out;
 }
 
-function header(engine: DebuggerEngine, opts: { numbers: boolean; args: boolean }): string {
+export function header(engine: DebuggerEngine, opts: { numbers: boolean; args: boolean }): string {
   const n = opts.numbers ? ' # ' : '';
   if (engine.target.arch === 'x86') return `${n}ChildEBP RetAddr  ${opts.args ? 'Args to Child              ' : ''}`.trimEnd();
   return opts.args

@@ -95,10 +95,10 @@ export async function registerDump(engine: DebuggerEngine, regs: Registers): Pro
   return lines.join('\n');
 }
 
-async function threadLine(engine: DebuggerEngine, index: number, eventTid: number | undefined): Promise<string> {
+async function threadLine(engine: DebuggerEngine, index: number, eventTid: number | undefined, current = engine.currentThread): Promise<string> {
   const threads = await engine.target.threads();
   const t = threads[index]!;
-  const mark = index === engine.currentThread ? '.' : t.id === eventTid ? '#' : ' ';
+  const mark = index === current ? '.' : t.id === eventTid ? '#' : ' ';
   const pid = engine.target instanceof MinidumpTarget ? await engine.target.processId() : undefined;
   if (engine.isKernel) return `${mark}${String(index).padStart(3)}  Processor context from the dump header (the processor that bug-checked)`;
   const teb = t.teb !== undefined ? (engine.pointerSize === 8 ? addr64(t.teb) : hexN(t.teb, 8)) : '?';
@@ -108,12 +108,35 @@ async function threadLine(engine: DebuggerEngine, index: number, eventTid: numbe
 export const THREAD_COMMANDS: Command[] = [
   {
     names: ['~'],
-    usage: '~ | ~N | ~Ns | ~~[TID]s | ~*',
+    usage: '~ | ~N | ~Ns | ~~[TID]s | ~* | ~* CMD',
     summary: 'list threads; ~Ns makes thread N current',
-    help: 'Lists the threads of the dump: number, process.thread ids (hex), suspend count, TEB, name. `.` marks the current thread, `#` the one the exception happened on. `~Ns` switches to thread N (and shows its registers); `~~[TID]s` switches by thread id; `~N` shows one thread; `~*` lists all with their pc and stack range. A kernel dump has one context: the processor that bug-checked.',
-    async run(engine, { args }) {
+    help: 'Lists the threads of the dump: number, process.thread ids (hex), suspend count, TEB, name. `.` marks the current thread, `#` the one the exception happened on. `~Ns` switches to thread N (and shows its registers); `~~[TID]s` switches by thread id; `~N` shows one thread; `~*` lists all with their pc and stack range; `~* CMD` / `~N CMD` runs CMD in each thread (or thread N) and goes back (`~* k`, `~1 r`). A kernel dump has one context: the processor that bug-checked.',
+    async run(engine, { args, signal }) {
       const threads = await engine.target.threads();
       const eventTid = (await engine.target.exception())?.threadId;
+      // ~* CMD, ~N CMD: run a command in each (or one) thread's context, as WinDbg does
+      const each = /^(\*|\d+)\s*([^\ds\s].*|s\S.*)$/.exec(args.trim());
+      if (each && each[2]!.trim() !== '') {
+        const which = each[1] === '*' ? threads.map((t) => t.index) : [Number(each[1])];
+        if (which.some((i) => i >= threads.length)) throw new DumpError('INVALID_ARGUMENT', `Illegal thread error in '~${args}': there are ${threads.length} threads`);
+        const saved = { thread: engine.currentThread, override: engine.contextOverride, frame: engine.currentFrame };
+        const out: string[] = [];
+        try {
+          for (const i of which) {
+            engine.currentThread = i;
+            engine.contextOverride = undefined;
+            engine.currentFrame = 0;
+            out.push('', await threadLine(engine, i, eventTid, saved.thread));
+            const r = await engine.execute(each[2]!, { signal });
+            out.push(r.text);
+          }
+        } finally {
+          engine.currentThread = saved.thread;
+          engine.contextOverride = saved.override;
+          engine.currentFrame = saved.frame;
+        }
+        return out.join('\n').replace(/^\n/, '');
+      }
       const a = args.replace(/\s+/g, '');
       if (a === '') {
         const lines: string[] = [];
