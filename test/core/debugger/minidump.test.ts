@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { DebuggerEngine } from '../../../src/core/debugger/engine.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
+import { runOddCommands } from '../../helpers/dbg-odd-commands.js';
 import { lldbBatch } from '../../helpers/lldb.js';
 import { lldbPath } from '../../helpers/target.js';
 
@@ -125,4 +126,12 @@ describe('dbg engine on a Linux x64 Breakpad minidump (lldb/linux-x86_64.dmp), a
     assert.match(await run(e, 'ln @rip'), /linux_x86_64\+0x3e0/);
     assert.match(await run(e, 'dps @rsp L2'), /^00007fff`c8d0e770  00000000`004003fe linux_x86_64\+0x3fe$/m);
   });
+});
+
+describe('odd arguments on every kind of minidump in the corpus sample', { skip: corpusSkip }, () => {
+  for (const rel of ['minidump/breakpad/null_read_av.dmp', 'minidump/lldb/linux-x86_64.dmp', 'minidump/lldb/arm-linux.dmp', 'minidump/lldb/macos-arm-uuids-no-age.dmp', 'minidump/lldb/bad_overlapping_streams.dmp']) {
+    test(`${rel}: every command answers in text, none throws`, async () => {
+      await runOddCommands(await open(rel));
+    });
+  }
 });

@@ -8,6 +8,7 @@ import type { KernelTarget } from '../../../src/core/debugger/kernel-target.js';
 import { nodeHost } from '../../../src/node/debugger/host.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { runCli } from '../../helpers/cli.js';
+import { runOddCommands } from '../../helpers/dbg-odd-commands.js';
 
 /**
  * The seed's story (a kernel memory dump: "Kernel Summary Dump File: Only kernel address space is
@@ -167,6 +168,10 @@ describe('kernel commands on the modeled dumps', () => {
     const grow = await e.execute(`.dump /f ${join(dir, 'grown.dmp')}`);
     assert.equal(grow.error?.code, 'REFUSED');
     assert.ok(!existsSync(join(dir, 'grown.dmp')));
+  });
+
+  test('odd arguments on the kernel dump: every command answers in text, none throws', async () => {
+    await runOddCommands(await open(kernel));
   });
 
   test('dumpkit dbg -c runs a batch like cdb: banner, each command after the prompt, q ends it', () => {

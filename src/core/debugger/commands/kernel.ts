@@ -13,6 +13,8 @@ import type { StackFrame } from '../../unwind/types.js';
 import type { Command } from './index.js';
 
 const MAX_THREADS = 4096;
+/** x64 and ARM64 physical addresses have at most 52 bits. */
+const MAX_PHYSICAL = 1n << 52n;
 
 function u64(b: Uint8Array, off: number): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(off, true);
@@ -77,6 +79,7 @@ function physicalDisplay(name: string, size: number): Command {
       const range = await engine.parseRange(args, size);
       if (!range) throw new DumpError('INVALID_ARGUMENT', `${name} needs a physical address`);
       const bytes = Math.min((range.count ?? 0x80 / size) * size, 1 << 20);
+      if (range.start + BigInt(bytes) > MAX_PHYSICAL) throw new DumpError('INVALID_ARGUMENT', `Physical address ${range.start.toString(16)} is beyond the 52-bit physical address space`);
       const data = new Uint8Array(bytes);
       const valid = new Uint8Array(bytes);
       let missing: DumpError | undefined;
