@@ -13,7 +13,10 @@ import { KernelDump } from '../kernel/kernel-dump.js';
 import { MinidumpType, type CpuArch, type OsName } from '../minidump/constants.js';
 import { targetAddress } from '../minidump/exception-name.js';
 import { Minidump } from '../minidump/minidump.js';
+import { KernelMemoryReader, readKernelInput, type KernelInput } from '../processor/kernel-input.js';
 import { codeModuleOf, MAX_PREFETCHED_STACK_BYTES, minidumpMemoryReader } from '../processor/minidump-input.js';
+import { SymbolChain } from '../symbols/chain.js';
+import { PeImageProvider } from '../symbols/pe/pe-provider.js';
 import type { CodeModule, SymbolProvider } from '../symbols/types.js';
 import { ModuleIndex } from '../unwind/modules.js';
 import type { CallStack, FrameTrust, MemoryReader, StackFrame } from '../unwind/types.js';
@@ -69,6 +72,8 @@ export interface Analysis {
   /** The instruction that faulted (FAULTING_IP) and its module. */
   faultingAddress?: bigint;
   faultingModule?: ModuleRef;
+  /** The faulting address as a frame (module, function when symbolized): the stack's frame when it is on it. */
+  faultingFrame?: AnalyzedFrame;
   /** The data address the fault was about (READ_ADDRESS / WRITE_ADDRESS), and its module if any. */
   dataAddress?: { address: bigint; access?: 'read' | 'write' | 'execute'; module?: ModuleRef };
   thread?: { id?: number; name?: string };
@@ -180,16 +185,23 @@ function symbolLimits(frames: AnalyzedFrame[], modules: readonly CodeModule[], s
   return out;
 }
 
+/** An address as a frame of its own (index -1), symbolized when a provider knows it. */
+async function frameAt(address: bigint, modules: readonly CodeModule[], symbols: SymbolProvider | undefined): Promise<AnalyzedFrame> {
+  const [f] = await symbolize([{ instruction: address, trust: 'none', registers: {} }], modules, symbols, 1);
+  return { ...f!, index: -1 };
+}
+
 /** Walks and symbolizes the crashing stack; adds to `limits` what symbols were missing. */
 async function walkCrashingStack(
-  request: Omit<StackWalkRequest, 'symbols' | 'maxFrames'>,
+  request: Omit<StackWalkRequest, 'maxFrames'>,
   options: AnalyzeOptions,
   limits: string[],
 ): Promise<{ stack: AnalyzedFrame[]; stackEnd: string }> {
   const maxFrames = Math.min(options.maxFrames ?? 64, MAX_FRAMES_CAP);
   const walk = options.walkStack ?? unwindStack;
-  const cs = await walk({ ...request, ...(options.symbols ? { symbols: options.symbols } : {}), maxFrames: maxFrames + 1 });
-  const stack = await symbolize(cs.frames, request.modules, options.symbols, maxFrames);
+  const symbols = request.symbols ?? options.symbols;
+  const cs = await walk({ ...request, ...(symbols ? { symbols } : {}), maxFrames: maxFrames + 1 });
+  const stack = await symbolize(cs.frames, request.modules, symbols, maxFrames);
   let stackEnd = cs.endReason ? `${cs.end}: ${cs.endReason}` : cs.end;
   if (cs.frames.length > maxFrames) stackEnd = `frame-cap: the first ${maxFrames} frames are shown`;
   limits.push(...symbolLimits(stack, request.modules, options.symbols));
@@ -210,20 +222,6 @@ function finishStack(frames: AnalyzedFrame[], signatureFrames: number | undefine
   );
   const idx = frames.findIndex((f) => f.module && !isSystemModule(f.module.path));
   return { signature, ...(idx >= 0 ? { followupFrame: idx } : {}) };
-}
-
-/** A kernel dump's kernel address space as the walker reads it: undefined where a page is missing or not mapped. */
-function kernelMemoryReader(kd: KernelDump): MemoryReader {
-  return {
-    async read(address: bigint, length: number): Promise<Uint8Array | undefined> {
-      try {
-        return await kd.readVirtual(address, length);
-      } catch (e) {
-        if (e instanceof DumpError && (e.code === 'ADDRESS_NOT_IN_DUMP' || e.code === 'ADDRESS_NOT_MAPPED' || e.code === 'LIMIT')) return undefined;
-        throw e;
-      }
-    },
-  };
 }
 
 /** An optional stream: a DumpError (broken stream) reads as absent; the reader already made it a diagnostic or it is reported by `info`. */
@@ -341,6 +339,8 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
   const processName = rawModules[0] ? moduleBaseName(rawModules[0].name) : undefined;
   const prefix = exception ? exception.reason.name : 'NO_EXCEPTION';
   const followup = followupFrame !== undefined ? stack[followupFrame] : stack[0];
+  const faultingFrame =
+    faultingAddress === undefined ? undefined : (stack.find((f) => f.instruction === faultingAddress) ?? (await frameAt(faultingAddress, modules, options.symbols)));
 
   return {
     format: 'minidump',
@@ -352,6 +352,7 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
     ...(context ? { context } : {}),
     ...(faultingAddress !== undefined ? { faultingAddress } : {}),
     ...(faultingModule ? { faultingModule } : {}),
+    ...(faultingFrame ? { faultingFrame } : {}),
     ...(dataAddress ? { dataAddress } : {}),
     ...(threadId !== undefined ? { thread: { id: threadId, ...(threadName !== undefined ? { name: threadName } : {}) } } : {}),
     stack,
@@ -368,13 +369,28 @@ export async function analyzeMinidump(md: Minidump, options: AnalyzeOptions = {}
 export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions = {}): Promise<Analysis> {
   const limits: string[] = [...kd.limits()];
   const arch: CpuArch = kd.machine;
-  let modules: CodeModule[] = [];
-  try {
-    modules = (await kd.modules()).map((m) => ({ base: m.base, size: BigInt(m.size), codeFile: m.fullName ?? m.name, format: 'pe' as const }));
-  } catch (e) {
-    if (!(e instanceof DumpError)) throw e;
-    limits.push(`the loaded module list cannot be read: ${e.message}`);
+  const diagnostics = options.diagnostics ?? kd.diagnostics;
+  // x64 dumps with memory: modules with ids from their headers, processes and threads, the thread
+  // that was running on the bug-checking processor (src/core/processor/kernel-input.ts).
+  let input: KernelInput | undefined;
+  if (kd.machine === 'amd64' && kd.physical) {
+    try {
+      input = await readKernelInput(kd, diagnostics);
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
+      limits.push(`processes, threads and module ids cannot be read: ${e.message}`);
+    }
   }
+  let modules: CodeModule[] = input?.modules ?? [];
+  if (!input) {
+    try {
+      modules = (await kd.modules()).map((m) => ({ base: m.base, size: BigInt(m.size), codeFile: m.fullName ?? m.name, format: 'pe' as const }));
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
+      limits.push(`the loaded module list cannot be read: ${e.message}`);
+    }
+  }
+  const crashThread = input?.threads.find((t) => t.source === 'crash-context' && t.thread);
   if (modules.length === 0) limits.push('no loaded module list: addresses cannot be attributed to drivers');
 
   const code = kd.header.bugCheckCode ?? 0;
@@ -448,11 +464,25 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
     limits.push(`the referenced address ${hex(dataAddress.address)} is a user address: only kernel address space is available in this ${kd.dumpTypeName} dump`);
   }
 
+  const memory = new KernelMemoryReader(kd, crashThread?.processDtb);
+  // Unwind data and export names from the images in memory, after any symbol files given.
+  const symbols = new SymbolChain([...(options.symbols ? [options.symbols] : []), new PeImageProvider({ memory, diagnostics })]);
   let stack: AnalyzedFrame[] = [];
   let stackEnd: string | undefined;
   if (context && registers) {
+    const fromHeader = !recordContext && crashThread?.stack !== undefined;
     ({ stack, stackEnd } = await walkCrashingStack(
-      { memory: kernelMemoryReader(kd), modules, registers, arch, os: 'windows', diagnostics: options.diagnostics ?? kd.diagnostics, label: 'bug-checking processor' },
+      {
+        memory,
+        modules,
+        registers,
+        arch,
+        os: 'windows',
+        symbols,
+        ...(fromHeader ? { stack: crashThread.stack! } : {}),
+        diagnostics,
+        label: recordContext ? recordContext.use.source : crashThread ? `thread ${crashThread.id}` : 'bug-checking processor',
+      },
       options,
       limits,
     ));
@@ -463,7 +493,7 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
   const followup = followupFrame !== undefined ? stack[followupFrame] : undefined;
   let faultFrame: AnalyzedFrame | undefined;
   if (faultingAddress !== undefined) {
-    faultFrame = stack.find((f) => f.instruction === faultingAddress) ?? { index: -1, instruction: faultingAddress, trust: 'none', ...(faultingModule ? { module: faultingModule } : {}) };
+    faultFrame = stack.find((f) => f.instruction === faultingAddress) ?? (await frameAt(faultingAddress, modules, symbols));
   } else if (stack.length) {
     faultFrame = followup ?? stack[0]!;
     faultingAddress = faultFrame.instruction;
@@ -475,6 +505,7 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
     format: 'kernel',
     os: 'windows',
     arch,
+    ...(crashThread?.processName ? { process: { name: crashThread.processName, pid: crashThread.pid } } : {}),
     crashed,
     ...(bugCheck ? { bugCheck } : {}),
     ...(exception ? { exception } : {}),
@@ -482,13 +513,15 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
     ...(faultingAddress !== undefined ? { faultingAddress } : {}),
     ...(faultingModule ? { faultingModule } : {}),
     ...(dataAddress ? { dataAddress } : {}),
+    ...(crashThread ? { thread: { id: crashThread.id } } : {}),
     stack,
     ...(stackEnd ? { stackEnd } : {}),
     ...(followupFrame !== undefined ? { followupFrame } : {}),
     signature,
+    ...(faultFrame ? { faultingFrame: faultFrame } : {}),
     failureBucketId: bucketOf(prefix, faultFrame, faultingModule),
     limits,
-    diagnostics: (options.diagnostics ?? kd.diagnostics).list(),
+    diagnostics: diagnostics.list(),
   };
 }
 

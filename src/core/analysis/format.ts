@@ -59,8 +59,7 @@ export function formatAnalysis(a: Analysis): string {
   }
   if (a.faultingAddress !== undefined) {
     line('FAULTING_IP: ');
-    const f0 = a.stack.find((f) => f.instruction === a.faultingAddress);
-    line(frameText(a, f0 ?? { instruction: a.faultingAddress, ...(a.faultingModule ? { module: a.faultingModule } : {}) }));
+    line(frameText(a, a.faultingFrame ?? { instruction: a.faultingAddress, ...(a.faultingModule ? { module: a.faultingModule } : {}) }));
     line(ptr(a, a.faultingAddress));
     line();
   }
@@ -73,7 +72,7 @@ export function formatAnalysis(a: Analysis): string {
     const r = ex.record;
     line(`EXCEPTION_RECORD:  ${ex.use.address !== undefined ? `(.exr ${ptr(a, ex.use.address)}) ` : ''}(${ex.use.source})`);
     if (a.os === 'windows') {
-      const at = a.faultingModule && r.address === a.faultingAddress ? ` (${frameText(a, { instruction: r.address, module: a.faultingModule })})` : '';
+      const at = r.address === a.faultingAddress && (a.faultingFrame?.module || a.faultingFrame?.function) ? ` (${frameText(a, a.faultingFrame)})` : '';
       line(`ExceptionAddress: ${ptr(a, r.address)}${at}`);
       line(`   ExceptionCode: ${r.code.toString(16).padStart(8, '0')} (${ex.reason.name})`);
       line(`  ExceptionFlags: ${r.flags.toString(16).padStart(8, '0')}`);
