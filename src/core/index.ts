@@ -17,3 +17,4 @@ export * as symbols from './symbols/index.js';
 export * as analysis from './analysis/index.js';
 export * as processor from './processor/index.js';
 export * as unwind from './unwind/index.js';
+export * as debugger from './debugger/index.js';

@@ -1,0 +1,4 @@
+declare module '@alexaltea/capstone-js' {
+  const MCapstone: () => Promise<unknown>;
+  export default MCapstone;
+}
