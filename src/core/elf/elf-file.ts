@@ -214,7 +214,7 @@ export class ElfFile {
 async function readSectionBytes(source: ByteSource, s: ElfSection, what: string): Promise<Uint8Array> {
   if (s.size > ELF_LIMITS.maxSectionBytes) throw new DumpError('COUNT_TOO_LARGE', `${what}: ${s.size} bytes exceed ${ELF_LIMITS.maxSectionBytes}`, { offset: s.offset, length: s.size });
   if (s.offset + s.size > source.size) throw new DumpError('TRUNCATED', `${what} (${s.size} bytes at 0x${s.offset.toString(16)}) runs past the end of ${source.name}`, { offset: s.offset, length: s.size });
-  return (await source.read(s.offset, s.size)).slice();
+  return new Uint8Array(await source.read(s.offset, s.size)); // a copy (Buffer.slice would be a view)
 }
 
 /** zlib data → exactly `size` bytes, through the platform's DecompressionStream (Node ≥ 18, browsers). */
@@ -225,16 +225,19 @@ async function inflate(data: Uint8Array, size: number, what: string, range: { of
   const reader = stream.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // The stream fails only for bad compressed data (Node: Error with a Z_* code, browsers: TypeError).
+        throw new DumpError('BAD_SIZE', `${what}: zlib data is corrupt (${(e as Error).message})`, range);
+      }
+      if (chunk.done) break;
+      const value = chunk.value;
       if (filled + value.length > size) throw new DumpError('BAD_SIZE', `${what}: decompresses to more than the ${size} bytes its Elf_Chdr says`, range);
       out.set(value, filled);
       filled += value.length;
     }
-  } catch (e) {
-    if (e instanceof DumpError) throw e;
-    if (e instanceof TypeError) throw new DumpError('BAD_SIZE', `${what}: zlib data is corrupt (${e.message})`, range);
-    throw e;
   } finally {
     reader.releaseLock();
   }
