@@ -206,7 +206,8 @@ export class ElfFile {
     const hdr = this.is64 ? 24 : 12;
     const size = this.is64 ? ch.u64n(8) : ch.u32(4);
     if (chType !== ELFCOMPRESS_ZLIB) throw new DumpError('UNSUPPORTED', `${what}: compression type ${chType} (only ELFCOMPRESS_ZLIB)`, { offset: s.offset, length: 4 });
-    if (size > ELF_LIMITS.maxSectionBytes) throw new DumpError('COUNT_TOO_LARGE', `${what}: ${size} decompressed bytes exceed ${ELF_LIMITS.maxSectionBytes}`, { offset: s.offset, length: hdr });
+    // zlib cannot expand more than ~1032:1, so a larger claim is a lie: refuse before allocating.
+    if (size > ELF_LIMITS.maxSectionBytes || size > (s.size - hdr) * 1032 + 1024) throw new DumpError('COUNT_TOO_LARGE', `${what}: ${size} decompressed bytes exceed ${ELF_LIMITS.maxSectionBytes} or what ${s.size - hdr} zlib bytes can hold`, { offset: s.offset, length: hdr });
     return inflate(raw.subarray(hdr), size, what, { offset: s.offset + hdr, length: s.size - hdr });
   }
 }

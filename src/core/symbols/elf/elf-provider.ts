@@ -76,6 +76,7 @@ export class ElfSymbolProvider implements SymbolProvider {
     for (const { section, source } of e.cfi) {
       const result = this.guard(module, `${source} at 0x${link.toString(16)}`, () => {
         const fde: Fde | undefined = section.findFde(link);
+        this.reportProblems(module, section);
         if (!fde) return undefined;
         const row = cfaRowAt(fde, link, { sectionAddr: section.sectionAddr, ...section.bases });
         return breakpadRules(row, fde.cie, e.machine) ?? null;
@@ -84,6 +85,15 @@ export class ElfSymbolProvider implements SymbolProvider {
       if (result) return { kind: 'cfi', rules: result, source };
     }
     return undefined;
+  }
+
+  private readonly reported = new WeakMap<CfiSection, number>();
+
+  /** Entries the section skipped while indexing, as diagnostics (once each). */
+  private reportProblems(module: CodeModule, section: CfiSection): void {
+    const done = this.reported.get(section) ?? 0;
+    for (const p of section.problems.slice(done)) this.options.diagnostics?.add(`${module.codeFile}: .${section.kind}: ${p}`);
+    this.reported.set(section, section.problems.length);
   }
 
   private guard<T>(module: CodeModule, what: string, f: () => T): T | undefined {
