@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { checkRange, type ByteSource } from '../core/bytes/byte-source.js';
 import { DumpError } from '../core/errors.js';
 
@@ -27,6 +27,28 @@ export class FileSource implements ByteSource {
     if (!st.isFile() && !st.isBlockDevice()) {
       closeSync(fd);
       throw new DumpError('IO', `${path} is not a regular file`);
+    }
+    return new FileSource(fd, st.size, path);
+  }
+
+  /**
+   * Opens `path` only if it is a regular file: undefined when there is nothing there or something
+   * else (a directory, a FIFO, a device). Opened non-blocking, so a FIFO never blocks the open.
+   * Other failures (permission) are DumpErrors.
+   */
+  static openRegular(path: string): FileSource | undefined {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENXIO' || err.code === 'EISDIR' || err.code === 'ELOOP') return undefined;
+      throw new DumpError(err.code === 'EACCES' ? 'PERMISSION' : 'IO', `cannot open ${path}: ${err.code ?? err.message}`);
+    }
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      return undefined;
     }
     return new FileSource(fd, st.size, path);
   }

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { detectFormat } from '../../../core/detect.js';
+import { Diagnostics } from '../../../core/diagnostics.js';
+import { DumpError } from '../../../core/errors.js';
+import { Minidump } from '../../../core/minidump/minidump.js';
+import { processMinidump, type ProcessOptions } from '../../../core/processor/process.js';
+import { processStateToJson } from '../../../core/processor/json.js';
+import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
+import { FileSource } from '../../file-source.js';
+import { openSymbolPaths } from '../../symbols/stack-symbols.js';
+
+interface StackOptions {
+  thread?: string[];
+  all?: boolean;
+  symbols?: string[];
+  json?: boolean;
+  machineReadable?: boolean;
+  maxFrames?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
+  if (opts.all && opts.thread?.length) throw new DumpError('INVALID_ARGUMENT', '--all and --thread exclude each other');
+  if (opts.all) return 'all';
+  if (opts.thread?.length) {
+    return opts.thread.map((t) => {
+      const n = /^0x[0-9a-f]+$/i.test(t) ? Number.parseInt(t, 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
+      if (!Number.isSafeInteger(n)) throw new DumpError('INVALID_ARGUMENT', `--thread ${t}: not a thread id`);
+      return n;
+    });
+  }
+  return 'crashing';
+}
+
+export function register(program: Command): void {
+  program
+    .command('stack')
+    .description("walk and symbolize a minidump's thread stacks (the crashing thread, or thread 0, by default)")
+    .argument('<file>', 'a minidump (MDMP)')
+    .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
+    .option('--all', 'walk every thread')
+    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
+    .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
+    .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
+    .option('--max-frames <n>', 'frames per thread (default 1024)')
+    .action(async (file: string, opts: StackOptions) => {
+      if (opts.json && opts.machineReadable) throw new DumpError('INVALID_ARGUMENT', '--json and --machine-readable exclude each other');
+      const threads = threadSelection(opts);
+      let maxFrames: number | undefined;
+      if (opts.maxFrames !== undefined) {
+        maxFrames = Number(opts.maxFrames);
+        if (!Number.isSafeInteger(maxFrames) || maxFrames < 1) throw new DumpError('INVALID_ARGUMENT', `--max-frames ${opts.maxFrames}: not a positive integer`);
+      }
+      const source = FileSource.open(file);
+      try {
+        const format = await detectFormat(source);
+        if (format !== 'minidump') {
+          // Kernel dumps: their processes and threads come from the kernel's own lists (pe-kernel).
+          throw new DumpError('UNSUPPORTED', `${file} is a kernel dump: dumpkit stack walks minidumps only for now`);
+        }
+        const diagnostics = new Diagnostics();
+        const md = await Minidump.open(source, { diagnostics });
+        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics);
+        const state = await processMinidump(md, {
+          threads,
+          diagnostics,
+          ...(symbols ? { symbols } : {}),
+          ...(maxFrames !== undefined ? { maxFrames } : {}),
+        });
+        if (Array.isArray(threads)) {
+          const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
+          if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+        }
+        let text: string;
+        if (opts.json) text = JSON.stringify(processStateToJson(state), null, 2) + '\n';
+        else if (opts.machineReadable) text = processStateToMachineText(state);
+        else {
+          text = processStateToText(state);
+          if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
+        }
+        process.stdout.write(text);
+      } finally {
+        await source.close();
+      }
+    });
+}
