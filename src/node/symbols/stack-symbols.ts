@@ -1,14 +1,23 @@
-// Symbol paths for `dumpkit stack`: --symbols directories plus DUMPKIT_SYMBOLS, as one provider.
-// Stand-in until the Breakpad .sym provider (branch `symbols`) is merged: it refuses symbol paths
-// with a clear error rather than silently walking without them.
+// Symbols for `dumpkit stack`: Breakpad .sym files under the --symbols directories and
+// DUMPKIT_SYMBOLS first, then the ELF files themselves (debug files by build id under the same
+// directories and /usr/lib/debug, and each module's own file when its build id matches).
 import type { Diagnostics } from '../../core/diagnostics.js';
-import { DumpError } from '../../core/errors.js';
+import { SymbolChain } from '../../core/symbols/chain.js';
+import { ElfSymbolProvider } from '../../core/symbols/elf/elf-provider.js';
 import type { SymbolProvider } from '../../core/symbols/types.js';
+import { fileSystemOpener } from './file-opener.js';
+import { openSymbolProvider, symbolSearchPath } from './index.js';
 
-/** The symbol provider for these directories (and DUMPKIT_SYMBOLS), or undefined when there are none. */
-export async function openSymbolPaths(dirs: string[], env: NodeJS.ProcessEnv, _diagnostics: Diagnostics): Promise<SymbolProvider | undefined> {
-  const fromEnv = (env.DUMPKIT_SYMBOLS ?? '').split(':').filter((d) => d !== '');
-  const all = [...dirs, ...fromEnv];
-  if (all.length === 0) return undefined;
-  throw new DumpError('NOT_IMPLEMENTED', `symbol paths (${all.join(', ')}): the Breakpad .sym reader is not in this build yet`);
+export interface StackSymbolOptions {
+  /** Read ELF images and debug files from this machine (default true). */
+  elf?: boolean;
+}
+
+/** The symbol providers for these directories (and DUMPKIT_SYMBOLS), or undefined when there are none. */
+export async function openSymbolPaths(dirs: string[], env: NodeJS.ProcessEnv, diagnostics: Diagnostics, options: StackSymbolOptions = {}): Promise<SymbolProvider | undefined> {
+  const all = symbolSearchPath(dirs, env.DUMPKIT_SYMBOLS, diagnostics);
+  const providers: SymbolProvider[] = [];
+  if (all.length > 0) providers.push(openSymbolProvider(all, diagnostics));
+  if (options.elf !== false) providers.push(new ElfSymbolProvider(fileSystemOpener, { debugDirectories: all, diagnostics }));
+  return providers.length === 0 ? undefined : providers.length === 1 ? providers[0] : new SymbolChain(providers);
 }

@@ -16,6 +16,7 @@ interface StackOptions {
   json?: boolean;
   machineReadable?: boolean;
   maxFrames?: string;
+  elf?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
+    .option('--no-elf', "do not read ELF images and debug files on this machine (module paths, /usr/lib/debug, <dir>/.build-id)")
     .option('--max-frames <n>', 'frames per thread (default 1024)')
     .action(async (file: string, opts: StackOptions) => {
       if (opts.json && opts.machineReadable) throw new DumpError('INVALID_ARGUMENT', '--json and --machine-readable exclude each other');
@@ -61,7 +63,7 @@ export function register(program: Command): void {
         }
         const diagnostics = new Diagnostics();
         const md = await Minidump.open(source, { diagnostics });
-        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics);
+        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics, { elf: opts.elf !== false });
         const state = await processMinidump(md, {
           threads,
           diagnostics,
