@@ -47,6 +47,21 @@ export class ElfSymbolProvider implements SymbolProvider {
     private readonly options: ElfSymbolProviderOptions = {},
   ) {}
 
+  /** Closes every file the provider opened (a later lookup opens them again). */
+  async close(): Promise<void> {
+    const entries = await Promise.all(this.modules.values());
+    this.modules.clear();
+    const seen = new Set<ByteSource>();
+    for (const e of entries) {
+      for (const f of [e.binary, e.debug]) {
+        if (f && !seen.has(f.source)) {
+          seen.add(f.source);
+          await f.source.close?.();
+        }
+      }
+    }
+  }
+
   status(module: CodeModule): SymbolStatus {
     return this.statuses.get(moduleKey(module)) ?? 'not-tried';
   }
@@ -126,6 +141,10 @@ export class ElfSymbolProvider implements SymbolProvider {
 
   private entry(module: CodeModule): Promise<ModuleEntry> {
     const key = moduleKey(module);
+    if (!buildIdOf(module) || (module.format !== undefined && module.format !== 'elf')) {
+      // Not an ELF module with a build id: this provider has nothing to try (status stays 'not-tried').
+      return Promise.resolve({ status: 'not-tried', bias: 0n, machine: 0, cfi: [] });
+    }
     let p = this.modules.get(key);
     if (!p) {
       p = this.load(module).then((e) => {
@@ -153,7 +172,7 @@ export class ElfSymbolProvider implements SymbolProvider {
 
   private async load(module: CodeModule): Promise<ModuleEntry> {
     const none: ModuleEntry = { status: 'missing', bias: 0n, machine: 0, cfi: [] };
-    const buildId = module.buildId && module.buildId.length > 0 ? toHex(module.buildId) : module.codeId && /^[0-9a-f]{8,}$/i.test(module.codeId) ? module.codeId.toLowerCase() : undefined;
+    const buildId = buildIdOf(module);
     if (!buildId) return none;
     let corrupt = false;
     const openMatching = async (path: string): Promise<ElfFile | undefined> => {
@@ -216,6 +235,12 @@ export class ElfSymbolProvider implements SymbolProvider {
     }
     return e;
   }
+}
+
+/** The module's GNU build id in hex: CodeModule.buildId, else an ELF code id (the whole build id). */
+function buildIdOf(module: CodeModule): string | undefined {
+  if (module.buildId && module.buildId.length > 0) return toHex(module.buildId);
+  return module.format === 'elf' && module.codeId && /^[0-9a-f]{8,}$/i.test(module.codeId) ? module.codeId.toLowerCase() : undefined;
 }
 
 function moduleKey(m: CodeModule): string {

@@ -7,7 +7,9 @@ import { processMinidump, type ProcessOptions } from '../../../core/processor/pr
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
 import { FileSource } from '../../file-source.js';
-import { openSymbolPaths } from '../../symbols/stack-symbols.js';
+import { SymbolChain } from '../../../core/symbols/chain.js';
+import { ElfSymbolProvider } from '../../../core/symbols/elf/elf-provider.js';
+import { fileSystemOpener, openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
 
 interface StackOptions {
   thread?: string[];
@@ -34,6 +36,21 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
   return 'crashing';
 }
 
+/** Walks the selected threads and renders them in the requested form. */
+async function stackText(md: Minidump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
+  const state = await processMinidump(md, options);
+  const threads = options.threads;
+  if (Array.isArray(threads)) {
+    const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
+    if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+  }
+  if (opts.json) return JSON.stringify(processStateToJson(state), null, 2) + '\n';
+  if (opts.machineReadable) return processStateToMachineText(state);
+  let text = processStateToText(state);
+  if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
+  return text;
+}
+
 export function register(program: Command): void {
   program
     .command('stack')
@@ -41,7 +58,7 @@ export function register(program: Command): void {
     .argument('<file>', 'a minidump (MDMP)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
-    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
+    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
     .option('--no-elf', "do not read ELF images and debug files on this machine (module paths, /usr/lib/debug, <dir>/.build-id)")
@@ -63,25 +80,19 @@ export function register(program: Command): void {
         }
         const diagnostics = new Diagnostics();
         const md = await Minidump.open(source, { diagnostics });
-        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics, { elf: opts.elf !== false });
-        const state = await processMinidump(md, {
-          threads,
-          diagnostics,
-          ...(symbols ? { symbols } : {}),
-          ...(maxFrames !== undefined ? { maxFrames } : {}),
-        });
-        if (Array.isArray(threads)) {
-          const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
-          if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+        const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
+        const breakpad = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+        // Then the ELF files on this machine: debug files by build id (the same directories, then
+        // /usr/lib/debug) and each module's own file when its build id matches.
+        const elf = opts.elf === false ? undefined : new ElfSymbolProvider(fileSystemOpener, { debugDirectories: dirs, diagnostics });
+        const providers = [breakpad, elf].filter((p): p is NonNullable<typeof p> => p !== undefined);
+        const symbols = providers.length > 1 ? new SymbolChain(providers) : providers[0];
+        try {
+          process.stdout.write(await stackText(md, file, { threads, diagnostics, ...(symbols ? { symbols } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) }, opts));
+        } finally {
+          await breakpad?.close();
+          await elf?.close();
         }
-        let text: string;
-        if (opts.json) text = JSON.stringify(processStateToJson(state), null, 2) + '\n';
-        else if (opts.machineReadable) text = processStateToMachineText(state);
-        else {
-          text = processStateToText(state);
-          if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
-        }
-        process.stdout.write(text);
       } finally {
         await source.close();
       }

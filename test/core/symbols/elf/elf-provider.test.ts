@@ -118,12 +118,12 @@ describe('ElfSymbolProvider', { skip: gccSkip }, () => {
     assert.match(diagnostics.list().join('\n'), /section header 0 \(64 bytes at 0x[0-9a-f]+\) runs past the end/);
   });
 
-  it('no build id: missing without opening anything', async () => {
+  it('no build id: not tried, nothing opened', async () => {
     const opener = fsOpener();
     const p = new ElfSymbolProvider(opener, {});
     const m: CodeModule = { base: 0x1000n, size: 0x1000n, codeFile: '/bin/true' };
     assert.equal(await p.lookup(m, 0x1800n), undefined);
-    assert.equal(p.status(m), 'missing');
+    assert.equal(p.status(m), 'not-tried');
     assert.deepEqual(opener.asked, []);
   });
 });
