@@ -81,14 +81,10 @@ export class LineTable {
         throw e;
       }
     }
-    // Stable sort by address; at equal addresses an end-of-sequence row goes first, so a sequence
-    // starting where another ends wins.
-    const indexed = rows.map((r, i) => ({ r, i }));
-    indexed.sort((a, b) => (a.r.address < b.r.address ? -1 : a.r.address > b.r.address ? 1 : a.r.end !== b.r.end ? (a.r.end ? -1 : 1) : a.i - b.i));
-    return new LineTable(
-      indexed.map((x) => x.r),
-      problems,
-    );
+    // Array.prototype.sort is stable: rows keep program order at equal addresses, except that an
+    // end-of-sequence row goes first, so a sequence starting where another ends wins.
+    rows.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.end === b.end ? 0 : a.end ? -1 : 1));
+    return new LineTable(rows, problems);
   }
 
   get rowCount(): number {
@@ -267,6 +263,9 @@ function fullPath(header: Header, index: number): string {
 function runProgram(p: DwarfReader, h: Header, addressSize: number, rows: LineRow[]): void {
   const mask = addressSize === 8 ? 0xffffffffffffffffn : 0xffffffffn;
   const minInst = BigInt(h.minInstLength);
+  // Address advance of each special opcode, computed once (the hot path of every program).
+  const specialAdvance: bigint[] = [];
+  for (let op = h.opcodeBase; op < 256; op++) specialAdvance.push(BigInt(Math.floor((op - h.opcodeBase) / h.lineRange)) * minInst);
   let address = 0n;
   let file = 1;
   let line = 1;
@@ -294,7 +293,8 @@ function runProgram(p: DwarfReader, h: Header, addressSize: number, rows: LineRo
     const op = p.u8();
     if (op >= h.opcodeBase) {
       const adj = op - h.opcodeBase;
-      address = (address + BigInt(Math.floor(adj / h.lineRange)) * minInst) & mask;
+      address += specialAdvance[adj]!;
+      if (address > mask) address &= mask;
       line += h.lineBase + (adj % h.lineRange);
       emitRow(false);
       continue;
