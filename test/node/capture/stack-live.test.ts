@@ -222,6 +222,14 @@ for (const bits of [64, 32] as const) {
               assert.ok(frames.some((f) => /^(reader|sleeper|waiter|main)_/.test(f.name ?? '')), `thread ${tid} runs the target's chain`);
             }
           }
+          if (!stripped) {
+            // The names and CFI above come from the ELF files: without them (--no-elf) the
+            // target's own functions have no names.
+            const bare = runCli(['stack', '--all', '--json', '--no-elf', dump]);
+            assert.equal(bare.status, 0, bare.stderr);
+            const named = (JSON.parse(bare.stdout) as { threads: { frames: OurFrame[] }[] }).threads.flatMap((th) => th.frames).filter((f) => /^(reader|sleeper|waiter|main)_/.test(f.function ?? ''));
+            assert.deepEqual(named, []);
+          }
           if (stripped) {
             // The same process with its separate debug file in a directory by build id: gdb
             // (debug-file-directory) and dumpkit (--symbols) both name the target's own functions again.
