@@ -182,6 +182,7 @@ function readV5Tables(h: DwarfReader, header: Header, dwarf64: boolean, opts: { 
     const format: [number, number][] = [];
     for (let i = 0; i < formatCount; i++) format.push([h.ulebNum(), h.ulebNum()]);
     const count = h.ulebNum();
+    if (count > 0 && format.length === 0) throw new DumpError('BAD_SIZE', `${h.what}: ${count} entries without an entry format`, { offset: h.fileOffset + h.pos, length: 0 });
     if (count > LINE_MAX_FILES) throw new DumpError('COUNT_TOO_LARGE', `${h.what}: ${count} entries exceed ${LINE_MAX_FILES}`, { offset: h.fileOffset + h.pos, length: 0 });
     const out: { path: string; dir: number }[] = [];
     for (let i = 0; i < count; i++) {

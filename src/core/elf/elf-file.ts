@@ -220,7 +220,8 @@ async function readSectionBytes(source: ByteSource, s: ElfSection, what: string)
 
 /** zlib data → exactly `size` bytes, through the platform's DecompressionStream (Node ≥ 18, browsers). */
 async function inflate(data: Uint8Array, size: number, what: string, range: { offset: number; length: number }): Promise<Uint8Array> {
-  const out = new Uint8Array(size);
+  // Chunks are kept until the end, so memory follows what the data really expands to, not the claim.
+  const chunks: Uint8Array[] = [];
   let filled = 0;
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
   const reader = stream.getReader();
@@ -234,15 +235,20 @@ async function inflate(data: Uint8Array, size: number, what: string, range: { of
         throw new DumpError('BAD_SIZE', `${what}: zlib data is corrupt (${(e as Error).message})`, range);
       }
       if (chunk.done) break;
-      const value = chunk.value;
-      if (filled + value.length > size) throw new DumpError('BAD_SIZE', `${what}: decompresses to more than the ${size} bytes its Elf_Chdr says`, range);
-      out.set(value, filled);
-      filled += value.length;
+      filled += chunk.value.length;
+      if (filled > size) throw new DumpError('BAD_SIZE', `${what}: decompresses to more than the ${size} bytes its Elf_Chdr says`, range);
+      chunks.push(chunk.value);
     }
   } finally {
     reader.releaseLock();
   }
   if (filled !== size) throw new DumpError('BAD_SIZE', `${what}: decompresses to ${filled} bytes, Elf_Chdr says ${size}`, range);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
