@@ -36,6 +36,14 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
   return 'crashing';
 }
 
+/**
+ * Kernel dumps (PAGEDUMP/PAGEDU64): the hook where their threads (from the kernel's process and
+ * thread lists) will be walked; refused until then.
+ */
+async function kernelStackText(_source: FileSource, file: string, _opts: StackOptions): Promise<string> {
+  throw new DumpError('UNSUPPORTED', `${file} is a kernel dump: dumpkit stack walks minidumps only for now`);
+}
+
 /** Walks the selected threads and renders them in the requested form. */
 async function stackText(md: Minidump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
   const state = await processMinidump(md, options);
@@ -75,8 +83,8 @@ export function register(program: Command): void {
       try {
         const format = await detectFormat(source);
         if (format !== 'minidump') {
-          // Kernel dumps: their processes and threads come from the kernel's own lists (pe-kernel).
-          throw new DumpError('UNSUPPORTED', `${file} is a kernel dump: dumpkit stack walks minidumps only for now`);
+          process.stdout.write(await kernelStackText(source, file, opts));
+          return;
         }
         const diagnostics = new Diagnostics();
         const md = await Minidump.open(source, { diagnostics });
