@@ -211,7 +211,9 @@ for (const bits of [64, 32] as const) {
           const st = runCli(['stack', '--all', '--json', dump]);
           assert.equal(st.status, 0, st.stderr);
           const json = JSON.parse(st.stdout) as { threads: { thread_id: number; frames: OurFrame[] }[] };
+          let compared = 0;
           for (const [tid, frames] of gdb.threads) {
+            compared += frames.length;
             const ours = json.threads.find((x) => x.thread_id === tid);
             assert.ok(ours, `thread ${tid} in dumpkit's output`);
             compareWithGdb(tid, frames, ours.frames, names, gdb.text);
@@ -222,6 +224,7 @@ for (const bits of [64, 32] as const) {
               assert.ok(frames.some((f) => /^(reader|sleeper|waiter|main)_/.test(f.name ?? '')), `thread ${tid} runs the target's chain`);
             }
           }
+          t.diagnostic(`gdb: ${compared} frames in ${gdb.threads.size} threads equal to dumpkit's (pc, function, found by CFI)`);
           if (!stripped) {
             // The names and CFI above come from the ELF files: without them (--no-elf) the
             // target's own functions have no names.
@@ -252,6 +255,7 @@ for (const bits of [64, 32] as const) {
             let total = 0;
             json.threads.forEach((th, i) => (total += compareWithLldb(i, lldb.threads[i]!, th.frames, names, lldb.text)));
             assert.ok(total >= 8, `LLDB matched ${total} frames\n${lldb.text}`);
+            t.diagnostic(`LLDB: ${total} frames matched dumpkit's`);
           }
         } finally {
           await stop(target);
