@@ -114,6 +114,15 @@ describe('CFA rows against objdump --dwarf=frames-interp', { skip: gccSkip }, ()
     if (!libcPath) return t.skip('no libc.so.6 found');
     const n = await compareWithObjdump(libcPath, 'eh_frame');
     assert.ok(n > 5000, `${n} rows`);
+    // The comparison went through CIEs with a personality (zPLR: indirect pcrel pointer) and a
+    // signal frame (zRS: __restore_rt), as objdump --dwarf=frames lists them.
+    const cfi = (await CfiSection.fromElf(await openElf(libcPath), 'eh_frame'))!;
+    const augs = new Map<string, boolean>();
+    for (const f of cfi.fdes()) augs.set(f.cie.augmentation, f.cie.signalFrame);
+    const listed = [...run('objdump', ['--dwarf=frames', libcPath]).matchAll(/Augmentation:\s+"(\w*)"/g)].map((m) => m[1]!);
+    assert.deepEqual([...augs.keys()].sort(), [...new Set(listed)].sort());
+    assert.equal(augs.get('zRS'), true);
+    assert.equal(augs.get('zPLR'), false);
   });
 });
 
