@@ -380,8 +380,9 @@ export class CfiSection {
       throw new DumpError('COUNT_TOO_LARGE', `.eh_frame_hdr: ${count} table entries do not fit the section (${h.data.length} bytes)`, { offset: h.fileOffset + 4, length: tableStart - 4 });
     }
     const n = Number(count);
+    const e = new DwarfReader(h.data, h.fileOffset, '.eh_frame_hdr table');
     const at = (i: number, second: boolean): bigint => {
-      const e = new DwarfReader(h.data, h.fileOffset, '.eh_frame_hdr table', tableStart + i * 2 * entrySize + (second ? entrySize : 0));
+      e.pos = tableStart + i * 2 * entrySize + (second ? entrySize : 0);
       return readEncodedPointer(e, tableEnc, this.addressSize, bases)!;
     };
     let lo = 0;
