@@ -154,6 +154,7 @@ interface IndexEntry {
 export class CfiSection {
   private readonly cies = new Map<number, Cie>();
   private index: IndexEntry[] | undefined;
+  private hdrTable: { pcs: BigUint64Array; fdes: BigUint64Array } | undefined;
   /** Oddities found while indexing (skipped entries), as DumpError messages. */
   readonly problems: string[] = [];
 
@@ -380,23 +381,30 @@ export class CfiSection {
       throw new DumpError('COUNT_TOO_LARGE', `.eh_frame_hdr: ${count} table entries do not fit the section (${h.data.length} bytes)`, { offset: h.fileOffset + 4, length: tableStart - 4 });
     }
     const n = Number(count);
-    const e = new DwarfReader(h.data, h.fileOffset, '.eh_frame_hdr table');
-    const at = (i: number, second: boolean): bigint => {
-      e.pos = tableStart + i * 2 * entrySize + (second ? entrySize : 0);
-      return readEncodedPointer(e, tableEnc, this.addressSize, bases)!;
-    };
+    // Decoded once into typed arrays: every later lookup is a plain binary search.
+    if (!this.hdrTable) {
+      const e = new DwarfReader(h.data, h.fileOffset, '.eh_frame_hdr table', tableStart);
+      const pcs = new BigUint64Array(n);
+      const fdes = new BigUint64Array(n);
+      for (let i = 0; i < n; i++) {
+        pcs[i] = readEncodedPointer(e, tableEnc, this.addressSize, bases)!;
+        fdes[i] = readEncodedPointer(e, tableEnc, this.addressSize, bases)!;
+      }
+      this.hdrTable = { pcs, fdes };
+    }
+    const { pcs, fdes } = this.hdrTable;
     let lo = 0;
     let hi = n - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (at(mid, false) <= pc) {
+      if (pcs[mid]! <= pc) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (found < 0) return null;
-    const fdeAddr = at(found, true);
+    const fdeAddr = fdes[found]!;
     const off = fdeAddr - this.sectionAddr;
     if (off < 0n || off >= BigInt(this.data.length)) {
       throw new DumpError('OUT_OF_BOUNDS', `.eh_frame_hdr entry ${found}: FDE address 0x${fdeAddr.toString(16)} is outside .eh_frame`, { offset: h.fileOffset + tableStart + found * 2 * entrySize, length: 2 * entrySize });
