@@ -18,3 +18,4 @@ export * as analysis from './analysis/index.js';
 export * as processor from './processor/index.js';
 export * as unwind from './unwind/index.js';
 export * as debugger from './debugger/index.js';
+export * as elf from './elf/index.js';

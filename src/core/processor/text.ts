@@ -100,8 +100,9 @@ function requestingIndex(state: ProcessState, threads: ProcessThread[]): number 
 export function processStateToText(state: ProcessState): string {
   const arch = state.system?.arch ?? 'unknown';
   const out: string[] = [];
+  const cpu = state.system ? arch : '';
   out.push(`Operating system: ${state.system?.osName ?? ''}`, `                  ${state.system?.breakpadOsVersion ?? ''}`);
-  out.push(`CPU: ${arch}`);
+  out.push(`CPU: ${cpu}`);
   if (state.system?.cpuInfo) out.push(`     ${state.system.cpuInfo}`);
   const n = state.system?.cpuCount ?? 0;
   out.push(`     ${n} CPU${n !== 1 ? 's' : ''}`, '', 'GPU: UNKNOWN', '');
@@ -122,7 +123,7 @@ export function processStateToText(state: ProcessState): string {
     if (i === req || !t.walked) return;
     out.push('', `Thread ${i}`, ...stackText(t, arch));
   });
-  out.push('', 'Loaded modules:');
+  if (state.modules.length) out.push('', 'Loaded modules:');
   const main = state.mainModule !== undefined ? state.modules[state.mainModule]?.module.base : undefined;
   for (const { module: m, status } of byAddress(state)) {
     const issue =

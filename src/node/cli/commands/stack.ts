@@ -7,7 +7,9 @@ import { processMinidump, type ProcessOptions } from '../../../core/processor/pr
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
 import { FileSource } from '../../file-source.js';
-import { openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
+import { SymbolChain } from '../../../core/symbols/chain.js';
+import { ElfSymbolProvider } from '../../../core/symbols/elf/elf-provider.js';
+import { fileSystemOpener, openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
 
 interface StackOptions {
   thread?: string[];
@@ -16,6 +18,7 @@ interface StackOptions {
   json?: boolean;
   machineReadable?: boolean;
   maxFrames?: string;
+  elf?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -66,6 +69,7 @@ export function register(program: Command): void {
     .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
+    .option('--no-elf', "do not read ELF images and debug files on this machine (module paths, /usr/lib/debug, <dir>/.build-id)")
     .option('--max-frames <n>', 'frames per thread (default 1024)')
     .action(async (file: string, opts: StackOptions) => {
       if (opts.json && opts.machineReadable) throw new DumpError('INVALID_ARGUMENT', '--json and --machine-readable exclude each other');
@@ -85,11 +89,17 @@ export function register(program: Command): void {
         const diagnostics = new Diagnostics();
         const md = await Minidump.open(source, { diagnostics });
         const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
-        const symbols = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+        const breakpad = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+        // Then the ELF files on this machine: debug files by build id (the same directories, then
+        // /usr/lib/debug) and each module's own file when its build id matches.
+        const elf = opts.elf === false ? undefined : new ElfSymbolProvider(fileSystemOpener, { debugDirectories: dirs, diagnostics });
+        const providers = [breakpad, elf].filter((p): p is NonNullable<typeof p> => p !== undefined);
+        const symbols = providers.length > 1 ? new SymbolChain(providers) : providers[0];
         try {
           process.stdout.write(await stackText(md, file, { threads, diagnostics, ...(symbols ? { symbols } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) }, opts));
         } finally {
-          await symbols?.close();
+          await breakpad?.close();
+          await elf?.close();
         }
       } finally {
         await source.close();
