@@ -3,6 +3,7 @@ import { DumpError } from '../../core/errors.js';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 import { readRegs, writeRegs, type Regs, type SnapshotArch } from './snapshot-arch.js';
+import { onlyErrno } from '../errno.js';
 
 /**
  * A copy-on-write snapshot of a stopped x86_64 or i386 process: one of its threads, stopped
@@ -223,7 +224,8 @@ function seccompMode(pid: number): number {
   try {
     const m = /^Seccomp:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : -1;
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return -1;
   }
 }
