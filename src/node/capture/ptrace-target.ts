@@ -449,8 +449,9 @@ export class PtraceTarget implements TargetProcess {
         }
         if (reaped) return;
       }
-    } catch {
+    } catch (e) {
       this.resume(); // best effort: never leave a thread stopped over a zombie
+      if (!(e instanceof DumpError)) throw e; // a bug, not a failed ptrace step
     }
   }
 

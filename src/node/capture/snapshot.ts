@@ -194,7 +194,8 @@ export function reapSnapshot(arch: SnapshotArch, child: number, candidates: numb
       if (ret !== undefined) out = { reaped: ret === BigInt(child), tid };
       return ret !== undefined;
     });
-  } catch {
+  } catch (e) {
+    if (!(e instanceof DumpError)) throw e; // the injected wait4 failed: the zombie stays
     return { reaped: false, tid };
   }
   return out;
