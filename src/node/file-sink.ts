@@ -2,6 +2,7 @@ import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, linkSync, m
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ByteSink } from '../core/bytes/byte-sink.js';
 import { DumpError } from '../core/errors.js';
+import { onlyErrno } from './errno.js';
 
 /**
  * Writes a dump the safe way: under a temporary name in the target directory, mode 0600, then
@@ -112,15 +113,15 @@ export class FileSink implements ByteSink {
     if (this.fd !== undefined) {
       try {
         closeSync(this.fd);
-      } catch {
-        /* already closed */
+      } catch (e) {
+        onlyErrno(e); // already closed
       }
       this.fd = undefined;
     }
     try {
       unlinkSync(this.tempPath);
-    } catch {
-      /* already gone */
+    } catch (e) {
+      onlyErrno(e); // already gone
     }
   }
 }
@@ -130,8 +131,7 @@ function ioStep(what: string, step: () => void): void {
   try {
     step();
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (typeof err.code !== 'string') throw e;
+    const err = onlyErrno(e);
     throw new DumpError(err.code === 'EACCES' || err.code === 'EPERM' ? 'PERMISSION' : 'IO', `${what}: ${err.code}`);
   }
 }
@@ -160,7 +160,7 @@ function removeEmptyFolders(dir: string, top: string): void {
     try {
       rmdirSync(d);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = onlyErrno(e).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
       throw e;
     }

@@ -37,6 +37,8 @@ export interface KernelSummary {
     stack: { base: bigint; size: number };
     unloadedDrivers: { name: string; start: bigint; end: bigint }[];
     dataBlocks: number;
+    /** The data blocks themselves: memory the small dump holds besides the stack, by VA. */
+    dataBlockRanges: { va: bigint; size: number }[];
   };
   limits: string[];
   secondaryData: { guid: string; size: number }[];
@@ -80,6 +82,7 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
       stack: { base: t.header.topOfStack, size: t.header.sizeOfCallStack },
       unloadedDrivers: t.unloadedDrivers,
       dataBlocks: t.regions.filter((r) => r.what === 'data block').length,
+      dataBlockRanges: t.regions.filter((r) => r.what === 'data block').map((r) => ({ va: r.va, size: r.size })),
     };
   }
   const attrs = h.attributes ?? 0;
@@ -132,6 +135,10 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
     const t = s.triage;
     lines.push(`Crashing thread: ${t.processName ?? '?'} (pid ${t.pid ?? '?'}, tid ${t.tid ?? '?'}), stack ${hex(t.stack.base)} + ${hex(t.stack.size)}`);
     if (t.unloadedDrivers.length) lines.push(`Unloaded drivers: ${t.unloadedDrivers.map((u) => u.name).join(', ')}`);
+    const blockBytes = t.dataBlockRanges.reduce((n, b) => n + b.size, 0);
+    lines.push(`Data blocks (${t.dataBlockRanges.length}, ${blockBytes} bytes):`);
+    for (const b of t.dataBlockRanges.slice(0, 50)) lines.push(`  ${hex(b.va)} + ${hex(b.size)}`);
+    if (t.dataBlockRanges.length > 50) lines.push(`  … ${t.dataBlockRanges.length - 50} more (use --json)`);
   }
   if (s.processes.length) {
     lines.push(`Processes (${s.processes.length}):`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { onlyErrno } from '../errno.js';
 
 /**
  * Whether work done by the target's snapshot child would be charged against limits the target
@@ -16,13 +17,15 @@ export function cgroupLimitReason(pid: number): string | undefined {
   let texts: { theirs: string; ours: string; mountinfo: string };
   try {
     texts = { theirs: readFileSync(`/proc/${pid}/cgroup`, 'utf8'), ours: readFileSync('/proc/self/cgroup', 'utf8'), mountinfo: readFileSync('/proc/self/mountinfo', 'utf8') };
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return 'its cgroups cannot be read';
   }
   return limitReason(texts, (path) => {
     try {
       return readFileSync(path, 'utf8');
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       return undefined; // no such control file (the controller is not enabled in that cgroup)
     }
   });

@@ -7,6 +7,7 @@ import { endSnapshot, forkSnapshot, reapSnapshot } from './snapshot.js';
 import { I386, X86_64, type SnapshotArch } from './snapshot-arch.js';
 import { ChildFileWriter } from './snapshot-writer.js';
 import { exitedError, FATAL_SIGNALS, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { onlyErrno } from '../errno.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
 const I386_REGS = ['ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'eax', 'ds', 'es', 'fs', 'gs', 'orig_eax', 'eip', 'cs', 'eflags', 'esp', 'ss'];
@@ -63,7 +64,8 @@ export class PtraceTarget implements TargetProcess {
   procFile(name: string): Uint8Array | undefined {
     try {
       return readFileSync(`/proc/${this.pid}/${name}`);
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       return undefined;
     }
   }
@@ -71,7 +73,8 @@ export class PtraceTarget implements TargetProcess {
   threadName(tid: number): string | undefined {
     try {
       return readFileSync(`/proc/${this.pid}/task/${tid}/comm`, 'utf8').replace(/\n$/, '');
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       return undefined;
     }
   }
@@ -150,7 +153,8 @@ export class PtraceTarget implements TargetProcess {
     try {
       const s = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'latin1');
       return s.charAt(s.lastIndexOf(')') + 2);
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       return undefined;
     }
   }
@@ -259,7 +263,8 @@ export class PtraceTarget implements TargetProcess {
     try {
       this.memFd ??= openSync(`/proc/${this.pid}/mem`, 'r');
       return readSync(this.memFd, buf, 0, buf.length, address);
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       if (processGone(this.pid)) throw exitedError(this.pid);
       return 0; // an unreadable page
     }
@@ -279,7 +284,8 @@ export class PtraceTarget implements TargetProcess {
     let memFd: number | undefined;
     try {
       memFd = openSync(`/proc/${child}/mem`, 'r');
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       memFd = undefined;
     }
     return {
@@ -290,7 +296,8 @@ export class PtraceTarget implements TargetProcess {
         }
         try {
           return readSync(memFd, buf, 0, buf.length, address);
-        } catch {
+        } catch (e) {
+          onlyErrno(e);
           return 0;
         }
       },
@@ -335,8 +342,8 @@ export class PtraceTarget implements TargetProcess {
         const buf = new Uint8Array(length);
         const n = readSync(fd, buf, 0, length, offset);
         return buf.subarray(0, n);
-      } catch {
-        /* try the next way */
+      } catch (e) {
+        onlyErrno(e); // try the next way
       } finally {
         if (fd !== undefined) closeSync(fd);
       }
@@ -442,8 +449,9 @@ export class PtraceTarget implements TargetProcess {
         }
         if (reaped) return;
       }
-    } catch {
+    } catch (e) {
       this.resume(); // best effort: never leave a thread stopped over a zombie
+      if (!(e instanceof DumpError)) throw e; // a bug, not a failed ptrace step
     }
   }
 
@@ -472,7 +480,8 @@ function detectIs64(pid: number): boolean {
     const b = new Uint8Array(5);
     readSync(fd, b, 0, 5, 0);
     return b[4] !== 1;
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     // Unreadable exe link (permissions): guess from auxv size later; default to the tracer's width.
     return true;
   } finally {
@@ -497,7 +506,8 @@ export function permissionError(pid: number): DumpError {
 function ptraceScope(): string {
   try {
     return readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim();
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return 'not set: no Yama';
   }
 }
@@ -513,7 +523,8 @@ function processGone(pid: number): boolean {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const state = fields[0];
     return state === 'Z' || state === 'X' || state === 'x' || (Number(fields[6]) & PF_EXITING) !== 0;
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return true;
   }
 }

@@ -1,4 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { DumpError } from '../../core/errors.js';
+import { onlyErrno } from '../errno.js';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 import { readRegs, writeRegs, type SnapshotArch } from './snapshot-arch.js';
@@ -101,7 +103,7 @@ export class ChildFileWriter {
       }
       return new ChildFileWriter(arch, child, site, childFd, loop);
     } catch (e) {
-      return { reason: `setting up the snapshot's writes: ${(e as Error).message}` };
+      return { reason: `setting up the snapshot's writes: ${captureFailure(e).message}` };
     } finally {
       if (ours >= 0) libc.close(ours);
       if (pidfd >= 0) libc.close(pidfd);
@@ -109,8 +111,8 @@ export class ChildFileWriter {
       try {
         if (pair) for (const f of pair) call(arch.sys.close, BigInt(f));
         if (!keepScratch) call(arch.sys.munmap, scratch, SCRATCH);
-      } catch {
-        /* the child is killed at the end of the snapshot anyway */
+      } catch (e) {
+        captureFailure(e); // the child is killed at the end of the snapshot anyway
       }
     }
   }
@@ -121,21 +123,21 @@ export class ChildFileWriter {
    * the event loop; a long write is the kernel copying, on another CPU.
    */
   async writePiece(address: bigint, length: number, offset: number): Promise<PieceResult> {
-    if (this.ended) throw new Error('snapshot writer already closed');
+    if (this.ended) throw new DumpError('CAPTURE', 'snapshot writer already closed');
     const arch = this.arch;
     for (;;) {
       let ret: bigint;
       let written: number;
       if (this.loop !== undefined) {
         const regs = readRegs(arch, this.child);
-        if (!regs) throw new Error(`cannot read the registers of snapshot ${this.child}`);
+        if (!regs) throw new DumpError('CAPTURE', `cannot read the registers of snapshot ${this.child}`);
         regs.set(arch.ip, this.loop);
         regs.set(arch.origNr, -1n);
         arch.loop.setup(regs, BigInt(this.childFd), address, BigInt(length), BigInt(offset));
-        if (writeRegs(this.child, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${this.child}: errno ${libc.errno()}`);
+        if (writeRegs(this.child, regs) < 0) throw new DumpError('CAPTURE', `PTRACE_SETREGSET on snapshot ${this.child}: errno ${libc.errno()}`);
         await runToTrap(this.child);
         const after = readRegs(arch, this.child);
-        if (!after) throw new Error(`cannot read the registers of snapshot ${this.child}`);
+        if (!after) throw new DumpError('CAPTURE', `cannot read the registers of snapshot ${this.child}`);
         ret = after.signed(arch.ret);
         written = length - Number(after.get(arch.loop.remaining));
       } else {
@@ -156,8 +158,8 @@ export class ChildFileWriter {
     try {
       childSyscall(this.arch, this.child, this.site, this.arch.sys.close, [BigInt(this.childFd)]);
       disarm(this.arch, this.child, this.site);
-    } catch {
-      /* killed with the snapshot */
+    } catch (e) {
+      captureFailure(e); // killed with the snapshot
     }
   }
 }
@@ -165,9 +167,9 @@ export class ChildFileWriter {
 /** Puts the child at the system call instruction with `nr` and `args`, and runs it to the syscall-enter stop. */
 function enter(arch: SnapshotArch, child: number, site: bigint, nr: number, args: bigint[]): void {
   const regs = readRegs(arch, child);
-  if (!regs) throw new Error(`cannot read the registers of snapshot ${child}`);
+  if (!regs) throw new DumpError('CAPTURE', `cannot read the registers of snapshot ${child}`);
   regs.setSyscall(site, nr, args);
-  if (writeRegs(child, regs) < 0) throw new Error(`PTRACE_SETREGSET on snapshot ${child}: errno ${libc.errno()}`);
+  if (writeRegs(child, regs) < 0) throw new DumpError('CAPTURE', `PTRACE_SETREGSET on snapshot ${child}: errno ${libc.errno()}`);
   resumeToSyscallStop(child);
 }
 
@@ -185,21 +187,21 @@ async function finishAsync(arch: SnapshotArch, child: number): Promise<bigint> {
 
 function result(arch: SnapshotArch, child: number): bigint {
   const regs = readRegs(arch, child);
-  if (!regs) throw new Error(`cannot read the registers of snapshot ${child}`);
+  if (!regs) throw new DumpError('CAPTURE', `cannot read the registers of snapshot ${child}`);
   return regs.signed(arch.ret);
 }
 
 /** PTRACE_SYSCALL until the next syscall stop; signals for the child (SIGXFSZ…) are discarded. */
 function resumeToSyscallStop(child: number): void {
   for (;;) {
-    if (libc.ptrace(libc.PTRACE_SYSCALL, child, 0, 0) < 0) throw new Error(`PTRACE_SYSCALL on snapshot ${child}: errno ${libc.errno()}`);
+    if (libc.ptrace(libc.PTRACE_SYSCALL, child, 0, 0) < 0) throw new DumpError('CAPTURE', `PTRACE_SYSCALL on snapshot ${child}: errno ${libc.errno()}`);
     if (isSyscallStop(waitStopped(child))) return;
   }
 }
 
 async function resumeToSyscallStopAsync(child: number): Promise<void> {
   for (;;) {
-    if (libc.ptrace(libc.PTRACE_SYSCALL, child, 0, 0) < 0) throw new Error(`PTRACE_SYSCALL on snapshot ${child}: errno ${libc.errno()}`);
+    if (libc.ptrace(libc.PTRACE_SYSCALL, child, 0, 0) < 0) throw new DumpError('CAPTURE', `PTRACE_SYSCALL on snapshot ${child}: errno ${libc.errno()}`);
     if (isSyscallStop(await waitStoppedAsync(child))) return;
   }
 }
@@ -207,7 +209,7 @@ async function resumeToSyscallStopAsync(child: number): Promise<void> {
 /** PTRACE_CONT until the write loop's int3 (a SIGTRAP stop); other signals for the child are discarded. */
 async function runToTrap(child: number): Promise<void> {
   for (;;) {
-    if (libc.ptrace(libc.PTRACE_CONT, child, 0, 0) < 0) throw new Error(`PTRACE_CONT on snapshot ${child}: errno ${libc.errno()}`);
+    if (libc.ptrace(libc.PTRACE_CONT, child, 0, 0) < 0) throw new DumpError('CAPTURE', `PTRACE_CONT on snapshot ${child}: errno ${libc.errno()}`);
     failspot('snapshot-writing');
     const status = await waitStoppedAsync(child);
     if (((status >> 8) & 0xff) === libc.SIGTRAP) return;
@@ -225,11 +227,16 @@ async function waitStoppedAsync(tid: number): Promise<number> {
   for (let i = 0; ; i++) {
     const [r, status] = libc.waitpid(tid, libc.__WALL | libc.WNOHANG);
     if (r === tid) {
-      if ((status & 0xff) !== 0x7f) throw new Error(`snapshot ${tid} ended while writing`);
+      if ((status & 0xff) !== 0x7f) throw new DumpError('CAPTURE', `snapshot ${tid} ended while writing`);
       return status;
     }
-    if (r < 0 && libc.errno() !== libc.EINTR) throw new Error(`waitpid(${tid}): errno ${libc.errno()}`);
+    if (r < 0 && libc.errno() !== libc.EINTR) throw new DumpError('CAPTURE', `waitpid(${tid}): errno ${libc.errno()}`);
     if (i < 20) Atomics.wait(spin, 0, 0, 0.05);
     else await new Promise((res) => setTimeout(res, 1));
   }
+}
+
+/** A failed ptrace/syscall step (DumpError) or file operation (errno error); anything else is a bug and is rethrown. */
+function captureFailure(e: unknown): Error {
+  return e instanceof DumpError ? e : onlyErrno(e);
 }

@@ -3,6 +3,7 @@ import { DumpError } from '../../core/errors.js';
 import { failspot } from './failspot.js';
 import * as libc from './libc.js';
 import { readRegs, writeRegs, type Regs, type SnapshotArch } from './snapshot-arch.js';
+import { onlyErrno } from '../errno.js';
 
 /**
  * A copy-on-write snapshot of a stopped x86_64 or i386 process: one of its threads, stopped
@@ -193,7 +194,8 @@ export function reapSnapshot(arch: SnapshotArch, child: number, candidates: numb
       if (ret !== undefined) out = { reaped: ret === BigInt(child), tid };
       return ret !== undefined;
     });
-  } catch {
+  } catch (e) {
+    if (!(e instanceof DumpError)) throw e; // the injected wait4 failed: the zombie stays
     return { reaped: false, tid };
   }
   return out;
@@ -223,7 +225,8 @@ function seccompMode(pid: number): number {
   try {
     const m = /^Seccomp:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : -1;
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return -1;
   }
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { machine, release, type, version } from 'node:os';
 import type { WriterArch, MiscRecord, SystemRecord } from '../../core/minidump/writer/model.js';
+import { onlyErrno } from '../errno.js';
 
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return undefined;
   }
 }
@@ -55,7 +57,8 @@ export function memAvailable(): number | undefined {
 export function hostFile(path: string): Uint8Array | undefined {
   try {
     return readFileSync(path);
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     return undefined;
   }
 }

@@ -133,6 +133,10 @@ describe('small memory dumps (DumpType 4)', () => {
       stack: { base: '0x' + F.TRIAGE_STACK_TOP.toString(16), size: 0x1118 },
       unloadedDrivers: F.UNLOADED.map((u) => ({ name: u.name.slice(0, 12), start: '0x' + u.start.toString(16), end: '0x' + u.end.toString(16) })),
       dataBlocks: 2,
+      dataBlockRanges: [
+        { va: '0xfffff78000000000', size: 7 },
+        { va: '0x' + (F.KERN_BASE + 0x1000n).toString(16), size: 48 },
+      ],
     });
     const rd = runCli(['read', file, '--va', '0x' + F.KERN_BASE.toString(16)]);
     assert.equal(rd.status, 2);

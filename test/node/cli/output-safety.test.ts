@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { runCliBatch, type CliRun } from '../../helpers/cli.js';
+import { fileURLToPath } from 'node:url';
+import { projectRoot, runCliBatch, tsxLoader, type CliRun } from '../../helpers/cli.js';
 
 /** Files written by plan, crash and live: temporary name, rename, no silent overwrite, IO errors in one line, nothing left behind. */
 const dir = mkdtempSync(join(tmpdir(), 'dumpkit-output-'));
@@ -62,6 +63,32 @@ test('live that aborts (memory pressure) leaves no Users/…/LiveKernelDumps tre
   const files = tree(root).filter((n) => n.endsWith('.dmp'));
   assert.equal(files.length, 1, tree(root).join('\n'));
   assert.match(files[0]!, /^Users\/user\/AppData\/Local\/Microsoft\/Windows\/TaskManager\/LiveKernelDumps\/LiveKernelDump-full-/);
+});
+
+test('crash and live with a --root they may not write (as user nobody): one line saying so, nothing left', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root, to run dumpkit as user nobody');
+  const mainTs = join(projectRoot, 'src', 'node', 'cli', 'main.ts');
+  const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath];
+  const readable = spawnSync('setpriv', [...asNobody, '-e', `require('fs').accessSync(${JSON.stringify(mainTs)}); require('fs').accessSync(${JSON.stringify(fileURLToPath(tsxLoader))})`]);
+  if (readable.status !== 0) return t.skip('this checkout is not readable by user nobody (or setpriv is missing)');
+  const shared = mkdtempSync(join(tmpdir(), 'dumpkit-nobody-'));
+  try {
+    chmodSync(shared, 0o755);
+    const cfg = join(shared, 'small.json');
+    writeFileSync(cfg, '{"CrashDumpEnabled": 3}', { mode: 0o644 });
+    const root = join(shared, 'C');
+    mkdirSync(root, { mode: 0o755 });
+    for (const args of [
+      ['crash', 'workstation:256M', '--config', cfg, '--root', root],
+      ['live', 'workstation:256M', '--root', root, '--no-abort-on-memory-pressure'],
+    ]) {
+      const r = spawnSync('setpriv', [...asNobody, '--import', tsxLoader, mainTs, ...args], { cwd: shared, encoding: 'utf8', timeout: 120_000 });
+      oneLineError({ args, code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }, 2, /^dumpkit: PERMISSION: cannot create .*: EACCES/);
+    }
+    assert.deepEqual(tree(root), []);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+  }
 });
 
 /** A tmpfs of `size` mounted at a new folder, for the duration of `f`; undefined when mounting is not permitted. */

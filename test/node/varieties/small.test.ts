@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KernelDump } from '../../../src/core/kernel/kernel-dump.js';
+import { formatKernelSummary, summarizeKernelDump } from '../../../src/core/kernel/summary.js';
 import { Machine } from '../../../src/core/machine/machine.js';
 import { decodePageClassBlob } from '../../../src/core/varieties/page-class-blob.js';
 import { machineVirtual } from '../../../src/core/varieties/produce.js';
@@ -58,6 +59,31 @@ async function checkSmall(path: string, m: Machine): Promise<void> {
     assert.deepEqual(tri.drivers.map((x) => x.name), m.modules.map((x) => x.name));
     assert.equal(tri.drivers[0]!.base, m.kernBase);
     assert.deepEqual(tri.unloadedDrivers.map((x) => x.name), m.unloadedDrivers.map((x) => x.name.slice(0, 12)));
+    // Data blocks: the memory the crashing context references, readable by VA as in a Windows small
+    // dump — the thread and process objects, the KPRCB, the pages registers and stack values point into.
+    const blocks = tri.regions.filter((r) => r.what === 'data block');
+    assert.ok(blocks.length >= 4, `${blocks.length} data blocks`);
+    const blockBytes = blocks.reduce((n, r) => n + r.size, 0);
+    assert.ok(blockBytes >= 64 * 1024, `${blockBytes} bytes of data blocks`);
+    for (const [what, va, len] of [
+      ['ETHREAD', m.crashThread.ethread, 0x898],
+      ['EPROCESS', m.crashProcess.eprocess, 0xa40],
+      ['KPRCB', m.processors[m.crashCpu]!.prcb, 0x100],
+    ] as const) {
+      assert.deepEqual(await d.readVirtual(va, len), await vm.read(va, len), `${what} at 0x${va.toString(16)} is readable by VA`);
+    }
+    const ctx = new DataView(m.crashContext.buffer, m.crashContext.byteOffset);
+    const rip = ctx.getBigUint64(0xf8, true);
+    assert.deepEqual(await d.readVirtual(rip & ~0xfffn, 0x1000), await vm.read(rip & ~0xfffn, 0x1000), 'the page RIP points into');
+    // info lists them
+    const summary = await summarizeKernelDump(source);
+    assert.deepEqual(summary.triage?.dataBlockRanges, blocks.map((r) => ({ va: r.va, size: r.size })));
+    assert.match(formatKernelSummary(summary), new RegExp(`Data blocks \\(${blocks.length}, ${blockBytes} bytes\\):\\n  0x${blocks[0]!.va.toString(16)} \\+ 0x`));
+    // every block is a whole page of memory as it was, and no block repeats the stack
+    for (const r of blocks) {
+      assert.deepEqual(await d.readVirtual(r.va, r.size), await vm.read(r.va, r.size), `block 0x${r.va.toString(16)}+0x${r.size.toString(16)}`);
+      assert.ok(r.va + BigInt(r.size) <= rsp || r.va >= rsp + BigInt(stackLen), 'a block overlaps the stack');
+    }
     // Secondary data: the page-class counts.
     const rec = d.secondaryData?.records.find((r) => r.guid === '5D1A6B0E-2C3F-4E57-9A8B-6D756D706B74');
     assert.ok(rec, 'secondary data present');

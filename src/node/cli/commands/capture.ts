@@ -10,6 +10,7 @@ import type { CrashEvent } from '../../capture/target.js';
 import { FileSink, nextFreeName } from '../../file-sink.js';
 import { ProgressBar } from '../../progress.js';
 import { parseSeconds, SYNC_OPTION_HELP } from '../../varieties/cli-util.js';
+import { onlyErrno } from '../../errno.js';
 
 interface CaptureCliOptions {
   type: string;
@@ -121,7 +122,8 @@ function resolvePid(proc: string): number {
     const pid = Number(proc);
     try {
       statSync(`/proc/${pid}`);
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
     }
     return pid;
@@ -131,7 +133,8 @@ function resolvePid(proc: string): number {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === proc) found.push(Number(d));
-    } catch {
+    } catch (e) {
+      onlyErrno(e);
       /* gone */
     }
   }
@@ -143,7 +146,8 @@ function resolvePid(proc: string): number {
 function processName(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().replace(/[^\w.+-]/g, '_') || 'process';
-  } catch {
+  } catch (e) {
+    onlyErrno(e);
     throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
   }
 }
@@ -163,8 +167,8 @@ function outputPath(output: string | undefined, name: string, pid: number, when:
     let isDir = false;
     try {
       isDir = statSync(output).isDirectory();
-    } catch {
-      /* a new file */
+    } catch (e) {
+      onlyErrno(e); // a new file
     }
     path = isDir ? join(output, defaultDumpName(name, pid, when)) : output;
     if (!isDir && !overwrite) return path; // an explicit file name: FileSink refuses if it exists

@@ -7,6 +7,7 @@ import { hex, toJson } from '../../../core/hex.js';
 import { filetimeToDate } from '../../../core/varieties/crash-control.js';
 import { liveDumpDir, liveDumpName, planLive } from '../../../core/varieties/live.js';
 import { classCountsOf } from '../../../core/varieties/page-selection.js';
+import { onlyErrno } from '../../errno.js';
 import { inNewFolders, nextFreeName } from '../../file-sink.js';
 import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, writeFromSource } from '../../varieties/variety-source.js';
@@ -42,8 +43,8 @@ export function takeLock(dir: string, notes: string[]): () => void {
       return () => {
         try {
           unlinkSync(path);
-        } catch {
-          /* already gone */
+        } catch (e) {
+          onlyErrno(e); // already gone
         }
       };
     } catch (e) {
