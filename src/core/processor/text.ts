@@ -116,7 +116,7 @@ export function processStateToText(state: ProcessState): string {
   out.push(state.processUptime !== undefined ? `Process uptime: ${state.processUptime} seconds` : 'Process uptime: not available');
   const threads = listed(state);
   const req = requestingIndex(state, threads);
-  if (req >= 0) {
+  if (req >= 0 && threads[req]!.walked) {
     out.push('', `Thread ${req} (${state.crash ? 'crashed' : 'requested dump, did not crash'})`, ...stackText(threads[req]!, arch));
   }
   threads.forEach((t, i) => {
@@ -178,7 +178,7 @@ export function processStateToMachineText(state: ProcessState): string {
     );
   }
   out.push('');
-  if (req >= 0) out.push(...machineFrames(req, threads[req]!));
+  if (req >= 0 && threads[req]!.walked) out.push(...machineFrames(req, threads[req]!));
   threads.forEach((t, i) => {
     if (i !== req && t.walked) out.push(...machineFrames(i, t));
   });
