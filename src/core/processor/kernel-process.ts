@@ -17,6 +17,14 @@ import { KernelMemoryReader, readKernelInput, type KernelThreadInput } from './k
 import type { ProcessOptions } from './process.js';
 import type { ProcessState, ProcessThread } from './process-state.js';
 
+/** The address a bug check names: the faulting instruction for exception bug checks, the referenced address for IRQL ones. */
+function crashAddress(code: number, p: readonly bigint[]): bigint {
+  const c = code & ~0x10000000;
+  if (c === 0x7e || c === 0x8e || c === 0x1e) return p[1]!;
+  if (c === 0xd1 || c === 0xa) return p[3]!;
+  return p[0]!;
+}
+
 /** FILETIME (100 ns since 1601) → seconds since 1970. */
 function unixSeconds(filetime: bigint | undefined): number {
   if (!filetime) return 0;
@@ -148,7 +156,7 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
     crash: {
       reason: bugCheckName(code) ?? `BUGCHECK_0x${code.toString(16).toUpperCase()}`,
       reasonText: `${bugCheckName(code) ?? 'bug check'} (0x${code.toString(16)})`,
-      address: params[0],
+      address: crashAddress(code, params),
       parameters: [...params],
       threadId: input.crashThreadId ?? 0,
       ...(crashIndex >= 0 ? { threadIndex: crashIndex } : {}),

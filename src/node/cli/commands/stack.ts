@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { detectFormat } from '../../../core/detect.js';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { DumpError } from '../../../core/errors.js';
+import { KernelDump } from '../../../core/kernel/kernel-dump.js';
 import { Minidump } from '../../../core/minidump/minidump.js';
+import { processKernelDump } from '../../../core/processor/kernel-process.js';
 import { processMinidump, type ProcessOptions } from '../../../core/processor/process.js';
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
@@ -36,8 +38,8 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
 export function register(program: Command): void {
   program
     .command('stack')
-    .description("walk and symbolize a minidump's thread stacks (the crashing thread, or thread 0, by default)")
-    .argument('<file>', 'a minidump (MDMP)')
+    .description("walk and symbolize a dump's thread stacks (the crashing thread, or thread 0, by default); kernel dumps: every thread of every process with --all")
+    .argument('<file>', 'a minidump (MDMP) or an x64 kernel dump (PAGEDU64)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
     .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
@@ -55,19 +57,19 @@ export function register(program: Command): void {
       const source = FileSource.open(file);
       try {
         const format = await detectFormat(source);
-        if (format !== 'minidump') {
-          // Kernel dumps: their processes and threads come from the kernel's own lists (pe-kernel).
-          throw new DumpError('UNSUPPORTED', `${file} is a kernel dump: dumpkit stack walks minidumps only for now`);
-        }
         const diagnostics = new Diagnostics();
-        const md = await Minidump.open(source, { diagnostics });
         const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics);
-        const state = await processMinidump(md, {
+        const processOptions: ProcessOptions = {
           threads,
           diagnostics,
           ...(symbols ? { symbols } : {}),
           ...(maxFrames !== undefined ? { maxFrames } : {}),
-        });
+        };
+        // Kernel dumps: the crashing thread and every thread of every listed process, symbols from the images in memory.
+        const state =
+          format === 'kernel64' || format === 'kernel32'
+            ? await processKernelDump(await KernelDump.open(source, diagnostics), processOptions)
+            : await processMinidump(await Minidump.open(source, { diagnostics }), processOptions);
         if (Array.isArray(threads)) {
           const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
           if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
