@@ -123,11 +123,11 @@ async function continueInUserMode(
  */
 export async function processKernelDump(dump: KernelDump, options: ProcessOptions = {}): Promise<ProcessState> {
   const diagnostics = options.diagnostics ?? new Diagnostics();
-  const input = await readKernelInput(dump, diagnostics);
+  const sel = options.threads ?? 'all';
+  const input = await readKernelInput(dump, diagnostics, (tid) => sel === 'all' || (Array.isArray(sel) && sel.includes(tid)));
   const modules = new ModuleIndex(input.modules);
   const pe = new PeImageProvider({ memory: input.memory, diagnostics });
   const symbols: SymbolProvider = options.symbols ? new SymbolChain([options.symbols, pe]) : pe;
-  const sel = options.threads ?? 'all';
   const crashIndex = input.threads.findIndex((t) => t.source === 'crash-context');
   const wanted = (t: KernelThreadInput): boolean => (sel === 'all' ? true : sel === 'crashing' ? t.index === Math.max(0, crashIndex) : sel.includes(t.id));
   const threads: ProcessThread[] = [];
