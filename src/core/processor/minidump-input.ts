@@ -1,6 +1,7 @@
 // A minidump turned into the walker's inputs: CodeModules with Breakpad ids (the same values
 // `dumpkit info` shows), a MemoryReader over MemoryList/Memory64List, and per-thread registers
 // and stack bytes (the exception's context for the crashing thread, as Breakpad and rust-minidump use).
+import type { Diagnostics } from '../diagnostics.js';
 import { DumpError } from '../errors.js';
 import type { CpuArch, OsName } from '../minidump/constants.js';
 import { targetAddress } from '../minidump/exception-name.js';
@@ -20,14 +21,14 @@ export interface ThreadInput {
   stack?: { base: bigint; bytes: Uint8Array };
 }
 
-/** Runs `f`; a DumpError becomes a diagnostic and `fallback`. */
-async function soft<T>(md: Minidump, what: string, f: () => Promise<T>, fallback: T): Promise<T> {
+/** Runs `f`; a DumpError becomes a diagnostic and undefined (damage to optional data must not sink the walk). */
+export async function soft<T>(diagnostics: Diagnostics, what: string, f: () => Promise<T>): Promise<T | undefined> {
   try {
     return await f();
   } catch (e) {
     if (!(e instanceof DumpError)) throw e;
-    md.diagnostics.add(`${what}: ${e.message}`);
-    return fallback;
+    diagnostics.add(`${what}: ${e.message}`);
+    return undefined;
   }
 }
 
@@ -106,11 +107,11 @@ export async function readMinidumpInput(md: Minidump, only?: (index: number, id:
     // The crashing thread's own context was captured inside the exception handler: the exception's
     // context is where the fault happened.
     const loc = ex && ex.threadId === t.threadId && ex.threadContext.dataSize > 0 ? ex.threadContext : t.threadContext;
-    const ctx = await soft(md, `thread ${t.threadId} context`, () => md.context(loc, `thread ${t.threadId} context`), undefined);
+    const ctx = await soft(md.diagnostics, `thread ${t.threadId} context`, () => md.context(loc, `thread ${t.threadId} context`));
     if (ctx) input.registers = registersOf(ctx.registers, arch ?? ctx.arch);
     const size = t.stack.memory.dataSize;
     if (size > 0 && size <= MAX_PREFETCHED_STACK_BYTES) {
-      const bytes = await soft(md, `thread ${t.threadId} stack`, () => md.readLocation(t.stack.memory, `thread ${t.threadId} stack`, MAX_PREFETCHED_STACK_BYTES), undefined);
+      const bytes = await soft(md.diagnostics, `thread ${t.threadId} stack`, () => md.readLocation(t.stack.memory, `thread ${t.threadId} stack`, MAX_PREFETCHED_STACK_BYTES));
       if (bytes) input.stack = { base: t.stack.startOfMemoryRange, bytes };
     }
   }

@@ -10,7 +10,7 @@ import type { SymbolProvider } from '../symbols/types.js';
 import { ModuleIndex } from '../unwind/modules.js';
 import type { CallStack } from '../unwind/types.js';
 import { walkStack } from '../unwind/walker.js';
-import { readMinidumpInput } from './minidump-input.js';
+import { readMinidumpInput, soft } from './minidump-input.js';
 import type { ProcessState, ProcessThread } from './process-state.js';
 
 export interface ProcessOptions {
@@ -64,13 +64,7 @@ export async function processMinidump(dump: Minidump, options: ProcessOptions = 
   const arch = si?.arch;
   const ex = await dump.exception();
   const threadList = await dump.threads();
-  const bp = await dump.breakpadInfo().catch((e: unknown) => {
-    if (e instanceof DumpError) {
-      diagnostics.add(`BreakpadInfo: ${e.message}`);
-      return undefined;
-    }
-    throw e;
-  });
+  const bp = await soft(diagnostics, 'BreakpadInfo', () => dump.breakpadInfo());
 
   const crashIndex = ex ? threadList.findIndex((t) => t.threadId === ex.threadId) : -1;
   const sel = options.threads ?? 'all';
@@ -82,10 +76,7 @@ export async function processMinidump(dump: Minidump, options: ProcessOptions = 
   const input = await readMinidumpInput(dump, wanted);
   const modules = new ModuleIndex(input.modules);
   const names = new Map<number, string>();
-  const tn = await dump.threadNames().catch((e: unknown) => {
-    if (e instanceof DumpError) return undefined;
-    throw e;
-  });
+  const tn = await soft(diagnostics, 'ThreadNames', () => dump.threadNames());
   for (const n of tn ?? []) if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
 
   const threads: ProcessThread[] = [];
@@ -127,13 +118,10 @@ export async function processMinidump(dump: Minidump, options: ProcessOptions = 
     threads.push({ ...base, stack, walked: true });
   }
 
-  const misc = await dump.miscInfo().catch((e: unknown) => {
-    if (e instanceof DumpError) return undefined;
-    throw e;
-  });
+  const misc = await soft(diagnostics, 'MiscInfo', () => dump.miscInfo());
   let pid = misc?.processId;
   if (pid === undefined && dump.stream(StreamType.LinuxProcStatus)) {
-    const status = await dump.linuxText(StreamType.LinuxProcStatus).catch(() => undefined);
+    const status = await soft(diagnostics, 'LinuxProcStatus', () => dump.linuxText(StreamType.LinuxProcStatus));
     const m = /^Pid:\s*(\d+)\s*$/m.exec(status ?? '');
     if (m) pid = Number(m[1]);
   }
@@ -173,9 +161,9 @@ export async function processMinidump(dump: Minidump, options: ProcessOptions = 
   }
   if (os === 'linux' || os === 'android') {
     const linux: NonNullable<ProcessState['linux']> = {};
-    const maps = await dump.linuxMaps().catch(() => undefined);
+    const maps = await soft(diagnostics, 'LinuxMaps', () => dump.linuxMaps());
     if (maps) linux.mapCount = maps.length;
-    const lsb = await dump.linuxText(StreamType.LinuxLsbRelease).catch(() => undefined);
+    const lsb = await soft(diagnostics, 'LinuxLsbRelease', () => dump.linuxText(StreamType.LinuxLsbRelease));
     if (lsb !== undefined) linux.lsbRelease = parseLsbRelease(lsb);
     state.linux = linux;
   }

@@ -24,14 +24,14 @@ export function tokenizeWithOptionalM(rest: string, maxTokens: number): string[]
   return [...t.slice(0, -1), ...last];
 }
 
-export function parseFuncRecord(line: string, offset: number): FuncRecord | undefined {
+export function parseFuncRecord(line: string): FuncRecord | undefined {
   const t = tokenizeWithOptionalM(line.slice('FUNC '.length), 5);
   if (!t) return undefined;
   const multiple = t[0] === 'm';
   let i = multiple ? 1 : 0;
-  const address = parseHexField(t[i++]!, 'FUNC address', offset);
-  const size = parseHexField(t[i++]!, 'FUNC size', offset);
-  const parameterSize = parseHexField(t[i++]!, 'FUNC parameter size', offset);
+  const address = parseHexField(t[i++]!);
+  const size = parseHexField(t[i++]!);
+  const parameterSize = parseHexField(t[i++]!);
   if (address === undefined || size === undefined || parameterSize === undefined || parameterSize > 0x7fffffff) return undefined;
   return { multiple, address, size, parameterSize, name: t[i]! };
 }

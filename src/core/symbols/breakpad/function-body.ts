@@ -45,7 +45,7 @@ export class FunctionBody {
       errors++;
       diagnostics.add(new DumpError('BAD_RECORD', `${sourceName}: malformed ${what}`, { offset: rowOffset, length: 0 }).message);
     };
-    const func = parseFuncRecord(rows[0] ?? '', offset);
+    const func = parseFuncRecord(rows[0] ?? '');
     if (!func) {
       bad('FUNC record', offset);
       return { body: undefined, errors };
@@ -61,7 +61,7 @@ export class FunctionBody {
       rowOffset += row.length + 1;
       if (row === '' || NOT_BODY.some((p) => row.startsWith(p))) continue;
       if (row.startsWith('INLINE ')) {
-        const rec = parseInlineRecord(row, here);
+        const rec = parseInlineRecord(row);
         if (!rec) {
           bad('INLINE record', here);
           continue;
@@ -76,7 +76,7 @@ export class FunctionBody {
         }
         continue;
       }
-      const rec = parseLineRecord(row, here);
+      const rec = parseLineRecord(row);
       if (!rec) {
         bad('line record', here);
         continue;

@@ -13,7 +13,7 @@ export interface InlineRecord {
   ranges: { address: number; size: number }[];
 }
 
-export function parseInlineRecord(line: string, offset: number): InlineRecord | undefined {
+export function parseInlineRecord(line: string): InlineRecord | undefined {
   const t = splitTokens(line.slice('INLINE '.length), BreakpadSymLimits.maxInlineTokens);
   if (t.length < 5) return undefined;
   const hasFile = t.length % 2 === 0;
@@ -26,8 +26,8 @@ export function parseInlineRecord(line: string, offset: number): InlineRecord | 
   if (hasFile && (callFileId === undefined || callFileId < -1)) return undefined;
   const ranges: { address: number; size: number }[] = [];
   while (i + 1 < t.length) {
-    const address = parseHexField(t[i++]!, 'INLINE range address', offset);
-    const size = parseHexField(t[i++]!, 'INLINE range size', offset);
+    const address = parseHexField(t[i++]!);
+    const size = parseHexField(t[i++]!);
     if (address === undefined || size === undefined) return undefined;
     ranges.push({ address, size });
   }

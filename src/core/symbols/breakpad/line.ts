@@ -9,11 +9,11 @@ export interface LineRecord {
 }
 
 /** As Breakpad's ParseLine: hex address and size, decimal line (0 allowed) and file id, all non-negative. */
-export function parseLineRecord(line: string, offset: number): LineRecord | undefined {
+export function parseLineRecord(line: string): LineRecord | undefined {
   const t = tokenize(line, 4);
   if (!t) return undefined;
-  const address = parseHexField(t[0]!, 'line record address', offset);
-  const size = parseHexField(t[1]!, 'line record size', offset);
+  const address = parseHexField(t[0]!);
+  const size = parseHexField(t[1]!);
   const lineNumber = parseDecField(t[2]!);
   const fileId = parseDecField(t[3]!);
   if (address === undefined || size === undefined || lineNumber === undefined || fileId === undefined) return undefined;

@@ -10,13 +10,13 @@ export interface PublicRecord {
   name: string;
 }
 
-export function parsePublicRecord(line: string, offset: number): PublicRecord | undefined {
+export function parsePublicRecord(line: string): PublicRecord | undefined {
   const t = tokenizeWithOptionalM(line.slice('PUBLIC '.length), 4);
   if (!t) return undefined;
   const multiple = t[0] === 'm';
   let i = multiple ? 1 : 0;
-  const address = parseHexField(t[i++]!, 'PUBLIC address', offset);
-  const parameterSize = parseHexField(t[i++]!, 'PUBLIC parameter size', offset);
+  const address = parseHexField(t[i++]!);
+  const parameterSize = parseHexField(t[i++]!);
   if (address === undefined || parameterSize === undefined || parameterSize > 0x7fffffff) return undefined;
   return { multiple, address, parameterSize, name: t[i]! };
 }

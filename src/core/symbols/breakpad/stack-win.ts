@@ -15,12 +15,12 @@ export interface StackWinParsed {
 }
 
 /** Parses the text after `STACK WIN ` as WindowsFrameInfo::ParseFromString does (11 fields, all hex). */
-export function parseStackWinRecord(rest: string, offset: number): StackWinParsed | undefined {
+export function parseStackWinRecord(rest: string): StackWinParsed | undefined {
   const t = tokenize(rest, 11);
   if (!t) return undefined;
   const n: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const v = parseHexField(t[i]!, `STACK WIN field ${i}`, offset);
+    const v = parseHexField(t[i]!);
     if (v === undefined) return undefined;
     n.push(v);
   }
@@ -43,7 +43,7 @@ export function parseStackWinRecord(rest: string, offset: number): StackWinParse
   };
   if (hasProgram !== 0) record.programString = t[10]!;
   else {
-    const abp = parseHexField(t[10]!, 'STACK WIN allocates_base_pointer', offset);
+    const abp = parseHexField(t[10]!);
     if (abp === undefined) return undefined;
     record.allocatesBasePointer = abp !== 0;
   }

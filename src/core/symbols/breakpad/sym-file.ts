@@ -208,7 +208,7 @@ export class BreakpadSymFile {
               } else if (!full(strayCols, 'STACK CFI', off)) strayCols.push(addr, 0, off, off + len);
             }
           } else if (startsWith(buf, p, e, 'WIN ')) {
-            const rec = parseStackWinRecord(decodeLine(buf, skipSpaces(buf, p + 4, e), e), off);
+            const rec = parseStackWinRecord(decodeLine(buf, skipSpaces(buf, p + 4, e), e));
             if (!rec) this.bad('malformed STACK WIN record', off, len);
             else {
               const cols = winCols.get(rec.type);
@@ -220,7 +220,7 @@ export class BreakpadSymFile {
           if (!rec) this.bad('malformed FILE record', off, len);
           else this.files.add(rec.id, off, len);
         } else if (c === 0x46 && startsWith(buf, s, e, 'FUNC ')) {
-          const rec = parseFuncRecord(decodeLine(buf, s, e), off);
+          const rec = parseFuncRecord(decodeLine(buf, s, e));
           curFunc = -1;
           if (!rec) this.bad('malformed FUNC record', off, len);
           else if (!full(funcCols, 'FUNC', off)) {
@@ -229,7 +229,7 @@ export class BreakpadSymFile {
           }
         } else if (c === 0x50 /* P */ && startsWith(buf, s, e, 'PUBLIC ')) {
           curFunc = -1; // public symbols have no line records
-          const rec = parsePublicRecord(decodeLine(buf, s, e), off);
+          const rec = parsePublicRecord(decodeLine(buf, s, e));
           if (!rec) this.bad('malformed PUBLIC record', off, len);
           // Address 0 is accepted but never stored (Breakpad: seen in ntdll.pdb dumps).
           else if (rec.address !== 0 && !full(publicCols, 'PUBLIC', off)) publicCols.push(rec.address, 0, off, off + len);
@@ -424,7 +424,7 @@ export class BreakpadSymFile {
     if (pi < 0) return undefined;
     const below = this.funcs.nearestBelow(address);
     if (below >= 0 && this.publicAddr[pi]! <= this.funcs.start[below]!) return undefined;
-    const rec = parsePublicRecord(await this.text(this.publicOff[pi]!, this.publicEnd[pi]!), this.publicOff[pi]!);
+    const rec = parsePublicRecord(await this.text(this.publicOff[pi]!, this.publicEnd[pi]!));
     if (!rec) return undefined;
     return { name: rec.name, address: rec.address, parameterSize: rec.parameterSize, multiple: rec.multiple, isPublic: true, inlines: [] };
   }
@@ -441,7 +441,7 @@ export class BreakpadSymFile {
       if (i < 0) continue;
       const line = await this.text(w.offset[i]!, w.extra[i]!);
       const rest = line.replace(/^STACK +WIN +/, '');
-      const rec = parseStackWinRecord(rest, w.offset[i]!);
+      const rec = parseStackWinRecord(rest);
       if (rec) return rec.record;
     }
     return undefined;

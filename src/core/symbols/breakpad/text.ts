@@ -1,7 +1,6 @@
 // Byte- and text-level helpers for Breakpad .sym lines: a chunked line scanner over a ByteSource,
 // Breakpad's Tokenize, and number parsers with Breakpad's "followed by whitespace or the end" rule.
 import type { ByteSource } from '../../bytes/byte-source.js';
-import { DumpError } from '../../errors.js';
 import { BreakpadSymLimits } from './limits.js';
 
 const LF = 10;
@@ -9,9 +8,9 @@ const CR = 13;
 
 /**
  * Calls `onLine(buf, start, end, fileOffset)` for every non-empty line of `source`, reading
- * `chunkBytes` at a time (never the whole file). `end` excludes the line terminator and trailing
- * CRs. Lines longer than maxLineBytes are skipped and reported through `onGiantLine`.
- * `onLine` returns false to stop the scan.
+ * `chunkBytes` at a time into one reused buffer (never the whole file; `buf` is only valid during
+ * the call). `end` excludes the line terminator and trailing CRs. Lines longer than maxLineBytes are
+ * skipped and reported through `onGiantLine`. `onLine` returns false to stop the scan.
  */
 export async function scanLines(
   source: ByteSource,
@@ -22,51 +21,51 @@ export async function scanLines(
   chunkBytes: number = BreakpadSymLimits.chunkBytes,
 ): Promise<void> {
   const maxLine = BreakpadSymLimits.maxLineBytes;
-  let carry = new Uint8Array(0); // the unfinished line from the previous chunk
-  let carryOffset = from; // file offset of carry[0]
+  // work[0, have) is the unfinished line from the previous chunk (at most maxLine bytes), then the new chunk.
+  const work = new Uint8Array(Math.min(maxLine + 1 + chunkBytes, to - from));
+  let have = 0;
+  let haveOffset = from; // file offset of work[0]
   let skipping = false; // inside a giant line: drop bytes up to its end
   let skipStart = 0;
   let off = from;
   while (off < to) {
-    const chunk = await source.read(off, Math.min(chunkBytes, to - off));
-    off += chunk.length;
-    let buf: Uint8Array;
-    let bufOffset: number;
-    if (skipping) {
-      const nl = chunk.indexOf(LF);
-      if (nl < 0) continue;
-      onGiantLine(skipStart, off - chunk.length + nl - skipStart);
-      skipping = false;
-      buf = chunk.subarray(nl + 1);
-      bufOffset = off - chunk.length + nl + 1;
-    } else if (carry.length > 0) {
-      buf = new Uint8Array(carry.length + chunk.length);
-      buf.set(carry, 0);
-      buf.set(chunk, carry.length);
-      bufOffset = carryOffset;
-    } else {
-      buf = chunk;
-      bufOffset = off - chunk.length;
-    }
+    const n = Math.min(chunkBytes, to - off, work.length - have);
+    const into = work.subarray(have, have + n);
+    if (source.readSyncInto) source.readSyncInto(off, into);
+    else into.set(await source.read(off, n));
+    off += n;
+    const len = have + n;
     let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(LF, start);
-      if (nl < 0) break;
-      if (nl - start > maxLine) onGiantLine(bufOffset + start, nl - start);
-      else if (!emit(buf, start, nl, bufOffset + start, onLine)) return;
+    if (skipping) {
+      const nl = into.indexOf(LF);
+      if (nl < 0) {
+        haveOffset = off;
+        continue;
+      }
+      onGiantLine(skipStart, haveOffset + nl - skipStart);
+      skipping = false;
       start = nl + 1;
     }
-    if (buf.length - start > maxLine) {
+    for (;;) {
+      const nl = work.indexOf(LF, start);
+      if (nl < 0 || nl >= len) break;
+      if (nl - start > maxLine) onGiantLine(haveOffset + start, nl - start);
+      else if (!emit(work, start, nl, haveOffset + start, onLine)) return;
+      start = nl + 1;
+    }
+    if (len - start > maxLine) {
       skipping = true;
-      skipStart = bufOffset + start;
-      carry = new Uint8Array(0);
+      skipStart = haveOffset + start;
+      have = 0;
+      haveOffset = off;
     } else {
-      carry = buf.slice(start);
-      carryOffset = bufOffset + start;
+      work.copyWithin(0, start, len);
+      have = len - start;
+      haveOffset += start;
     }
   }
   if (skipping) onGiantLine(skipStart, to - skipStart);
-  else if (carry.length > 0) emit(carry, 0, carry.length, carryOffset, onLine);
+  else if (have > 0) emit(work, 0, have, haveOffset, onLine);
 }
 
 function emit(
@@ -139,16 +138,13 @@ const DEC = /^(-?[0-9]{1,16})$/;
 /**
  * A hex field as Breakpad's strtoull(…, 16) plus IsValidAfterNumber accepts it (optional 0x, digits,
  * then whitespace or the end): the value as a number, or undefined when malformed. Values of 2^53
- * and more are refused (module-relative addresses never come near) with a DumpError.
+ * and more count as malformed too (module-relative addresses never come near).
  */
-export function parseHexField(token: string, what: string, offset: number): number | undefined {
+export function parseHexField(token: string): number | undefined {
   const m = HEX.exec(leadingNumber(token));
   if (!m) return undefined;
   const v = parseInt(m[1]!, 16);
-  if (!Number.isSafeInteger(v)) {
-    throw new DumpError('UNSUPPORTED', `${what} 0x${m[1]} is 2^53 or more, beyond what dumpkit indexes`, { offset, length: 0 });
-  }
-  return v;
+  return Number.isSafeInteger(v) ? v : undefined;
 }
 
 /** A decimal field as strtol(…, 10) plus IsValidAfterNumber accepts it; undefined when malformed. */

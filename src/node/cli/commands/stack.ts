@@ -9,7 +9,7 @@ import { processMinidump, type ProcessOptions } from '../../../core/processor/pr
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
 import { FileSource } from '../../file-source.js';
-import { openSymbolPaths } from '../../symbols/stack-symbols.js';
+import { openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
 
 interface StackOptions {
   thread?: string[];
@@ -35,6 +35,21 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
   return 'crashing';
 }
 
+/** Walks the selected threads (of a minidump, or of a kernel dump's processes) and renders them in the requested form. */
+async function stackText(dump: Minidump | KernelDump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
+  const state = dump instanceof KernelDump ? await processKernelDump(dump, options) : await processMinidump(dump, options);
+  const threads = options.threads;
+  if (Array.isArray(threads)) {
+    const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
+    if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+  }
+  if (opts.json) return JSON.stringify(processStateToJson(state), null, 2) + '\n';
+  if (opts.machineReadable) return processStateToMachineText(state);
+  let text = processStateToText(state);
+  if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
+  return text;
+}
+
 export function register(program: Command): void {
   program
     .command('stack')
@@ -42,7 +57,7 @@ export function register(program: Command): void {
     .argument('<file>', 'a minidump (MDMP) or an x64 kernel dump (PAGEDU64)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
-    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; also DUMPKIT_SYMBOLS', collect)
+    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
     .option('--max-frames <n>', 'frames per thread (default 1024)')
@@ -58,30 +73,15 @@ export function register(program: Command): void {
       try {
         const format = await detectFormat(source);
         const diagnostics = new Diagnostics();
-        const symbols = await openSymbolPaths(opts.symbols ?? [], process.env, diagnostics);
-        const processOptions: ProcessOptions = {
-          threads,
-          diagnostics,
-          ...(symbols ? { symbols } : {}),
-          ...(maxFrames !== undefined ? { maxFrames } : {}),
-        };
-        // Kernel dumps: the crashing thread and every thread of every listed process, symbols from the images in memory.
-        const state =
-          format === 'kernel64' || format === 'kernel32'
-            ? await processKernelDump(await KernelDump.open(source, diagnostics), processOptions)
-            : await processMinidump(await Minidump.open(source, { diagnostics }), processOptions);
-        if (Array.isArray(threads)) {
-          const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
-          if (missing.length) throw new DumpError('INVALID_ARGUMENT', `no thread with id ${missing.join(', ')} in ${file}`);
+        // Kernel dumps: the crashing thread and the threads of the listed processes; symbols also from the images in memory.
+        const md = format === 'minidump' ? await Minidump.open(source, { diagnostics }) : await KernelDump.open(source, diagnostics);
+        const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
+        const symbols = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+        try {
+          process.stdout.write(await stackText(md, file, { threads, diagnostics, ...(symbols ? { symbols } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) }, opts));
+        } finally {
+          await symbols?.close();
         }
-        let text: string;
-        if (opts.json) text = JSON.stringify(processStateToJson(state), null, 2) + '\n';
-        else if (opts.machineReadable) text = processStateToMachineText(state);
-        else {
-          text = processStateToText(state);
-          if (state.diagnostics.length) text += `\nDiagnostics (${state.diagnostics.length}):\n${state.diagnostics.map((d) => `  ${d}\n`).join('')}`;
-        }
-        process.stdout.write(text);
       } finally {
         await source.close();
       }

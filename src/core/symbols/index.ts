@@ -1,0 +1,4 @@
+// Symbol sources behind the SymbolProvider contract.
+export type * from './types.js';
+export * from './breakpad/index.js';
+export { SymbolChain } from './chain.js';
