@@ -2,3 +2,4 @@
 export type * from './types.js';
 export * from './breakpad/index.js';
 export { SymbolChain } from './chain.js';
+export { PeImageProvider, type PeImageProviderOptions } from './pe/pe-provider.js';
