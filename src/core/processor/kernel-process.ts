@@ -150,7 +150,9 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
       arch: 'amd64',
       os: 'windows',
       osName: 'Windows NT',
-      osVersion: `${dump.header.majorVersion === 15 ? '10.0' : String(dump.header.majorVersion ?? '')}.${dump.header.minorVersion ?? 0}`,
+      osVersion: `10.0.${dump.header.minorVersion ?? 0}`,
+      // Breakpad prints "major.minor.build service-pack"; a kernel dump's header has the build (MinorVersion) only.
+      breakpadOsVersion: `10.0.${dump.header.minorVersion ?? 0} `,
       cpuCount: dump.header.numberProcessors ?? 0,
     },
     crash: {

@@ -11,6 +11,8 @@ export interface ProcessState {
     osName: string;
     /** "5.1.2600 Service Pack 2", "4.9.60-linuxkit-aufs #1 SMP …" as both tools print it. */
     osVersion: string;
+    /** Breakpad's form: "major.minor.build CSD" always (Linux: "0.0.0 Linux 3.3.8 … x86_64"). */
+    breakpadOsVersion: string;
     cpuInfo?: string;
     cpuCount: number;
   };

@@ -140,6 +140,7 @@ export async function processMinidump(dump: Minidump, options: ProcessOptions = 
       os,
       osName: OS_NAMES[os],
       osVersion: osVersionText(si),
+      breakpadOsVersion: `${si.majorVersion}.${si.minorVersion}.${si.buildNumber} ${si.csdVersion ?? ''}`,
       ...(cpuInfo !== undefined ? { cpuInfo } : {}),
       cpuCount: si.numberOfProcessors,
     };

@@ -6,6 +6,9 @@ import type { FrameTrust, StackFrame } from '../unwind/types.js';
 import type { ProcessState, ProcessThread } from './process-state.js';
 import { TEXT_REGISTERS, addressDigits, baseName } from './registers.js';
 
+/** What Breakpad prints for a module with a debug file but no debug id. */
+const NO_DEBUG_ID = '0'.repeat(33);
+
 /** Breakpad's "Found by:" wording per trust. */
 export const TRUST_DESCRIPTIONS: Record<FrameTrust, string> = {
   context: 'given as instruction pointer in context',
@@ -97,7 +100,7 @@ function requestingIndex(state: ProcessState, threads: ProcessThread[]): number 
 export function processStateToText(state: ProcessState): string {
   const arch = state.system?.arch ?? 'unknown';
   const out: string[] = [];
-  out.push(`Operating system: ${state.system?.osName ?? ''}`, `                  ${state.system?.osVersion ?? ''}`);
+  out.push(`Operating system: ${state.system?.osName ?? ''}`, `                  ${state.system?.breakpadOsVersion ?? ''}`);
   out.push(`CPU: ${arch}`);
   if (state.system?.cpuInfo) out.push(`     ${state.system.cpuInfo}`);
   const n = state.system?.cpuCount ?? 0;
@@ -160,7 +163,7 @@ function machineFrames(threadIndex: number, t: ProcessThread): string[] {
 /** Breakpad's `minidump_stackwalk -m` output. */
 export function processStateToMachineText(state: ProcessState): string {
   const out: string[] = [];
-  out.push(`OS|${strip(state.system?.osName ?? '')}|${strip(state.system?.osVersion ?? '')}`);
+  out.push(`OS|${strip(state.system?.osName ?? '')}|${strip(state.system?.breakpadOsVersion ?? '')}`);
   out.push(`CPU|${strip(state.system?.arch ?? '')}|${strip(state.system?.cpuInfo ?? '')}|${state.system?.cpuCount ?? 0}`);
   out.push('GPU|||');
   const threads = listed(state);
@@ -170,7 +173,7 @@ export function processStateToMachineText(state: ProcessState): string {
   const main = state.mainModule !== undefined ? state.modules[state.mainModule]?.module.base : undefined;
   for (const { module: m } of byAddress(state)) {
     out.push(
-      `Module|${strip(baseName(m.codeFile))}|${strip(m.version ?? '')}|${strip(baseName(m.debugFile ?? ''))}|${strip(m.debugId ?? '')}|0x${m.base.toString(16).padStart(8, '0')}|0x${(m.base + m.size - 1n).toString(16).padStart(8, '0')}|${main !== undefined && m.base === main ? 1 : 0}`,
+      `Module|${strip(baseName(m.codeFile))}|${strip(m.version ?? '')}|${strip(baseName(m.debugFile ?? ''))}|${strip(m.debugId ?? (m.debugFile ? NO_DEBUG_ID : ''))}|0x${m.base.toString(16).padStart(8, '0')}|0x${(m.base + m.size - 1n).toString(16).padStart(8, '0')}|${main !== undefined && m.base === main ? 1 : 0}`,
     );
   }
   out.push('');

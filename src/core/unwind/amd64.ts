@@ -29,27 +29,34 @@ async function byCfi(w: WalkContext, callee: WalkFrame): Promise<StackFrame | un
   return regs && callerFrame('cfi', regs, 'rip');
 }
 
+/**
+ * Windows x64 code keeps no rbp chain (its unwind data is .pdata), so Breakpad does not follow rbp
+ * there; for the context frame it "simulates a return from a leaf function": the word at rsp, if it
+ * looks like a return address, is the caller's pc, every other register unchanged. Breakpad labels
+ * that FRAME_TRUST_LEAF; the contract's vocabulary (rust-minidump's) has no such word: 'scan'.
+ */
+async function bySimulatedReturn(w: WalkContext, callee: WalkFrame): Promise<StackFrame | undefined> {
+  const rsp = callee.frame.registers.rsp;
+  if (rsp === undefined || callee.frame.trust !== 'context') return undefined;
+  const found = await scanForReturnAddress(w, rsp, 1, (v) => !isNonCanonical(v));
+  if (!found) return undefined;
+  return callerFrame('scan', { ...callee.frame.registers, rip: found.address, rsp: found.location + 8n }, 'rip');
+}
+
 async function byFramePointer(w: WalkContext, callee: WalkFrame): Promise<StackFrame | undefined> {
   const { rbp: lastBp, rsp: lastSp } = callee.frame.registers;
   if (lastBp === undefined || lastSp === undefined) return undefined;
   if (lastBp >= w.mask - 16n) return undefined;
-  // Windows code may leave a gap above rbp (it points into the frame, not at the saved rbp), so
-  // rust-minidump tries up to 15 further 16-byte steps there; elsewhere rbp points at the saved rbp.
-  const steps = w.os === 'windows' ? 15 : 0;
-  for (let step = 0; step <= steps; step++) {
-    const at = lastBp + BigInt(step) * 16n;
-    const ip = await w.word(at + 8n);
-    const bp = await w.word(at);
-    if (ip === undefined || bp === undefined) return undefined;
-    const sp = at + 16n;
-    if (sp <= lastBp || bp < sp) continue;
-    // The caller's rbp must point into the stack too.
-    if ((await w.stackOnlyWord(bp)) === undefined) return undefined;
-    if (isNonCanonical(ip)) continue;
-    if (sp <= lastSp || (await w.stackOnlyWord(sp)) === undefined) continue;
-    return callerFrame('frame_pointer', { rip: ip, rsp: sp, rbp: bp }, 'rip');
-  }
-  return undefined;
+  // rbp points at the saved rbp, the return address above it (rust-minidump's checks).
+  const ip = await w.word(lastBp + 8n);
+  const bp = await w.word(lastBp);
+  if (ip === undefined || bp === undefined) return undefined;
+  const sp = lastBp + 16n;
+  if (bp < sp || isNonCanonical(ip)) return undefined;
+  // The caller's rbp must point into the stack, its rsp be above the callee's and on the stack.
+  if ((await w.stackOnlyWord(bp)) === undefined) return undefined;
+  if (sp <= lastSp || (await w.stackOnlyWord(sp)) === undefined) return undefined;
+  return callerFrame('frame_pointer', { rip: ip, rsp: sp, rbp: bp }, 'rip');
 }
 
 async function byScan(w: WalkContext, callee: WalkFrame): Promise<StackFrame | undefined> {
@@ -78,7 +85,10 @@ export const amd64Unwinder: ArchUnwinder = {
   sp: 'rsp',
   returnAdjust: 1n,
   async caller(w, callee) {
-    return (await byCfi(w, callee)) ?? (await byFramePointer(w, callee)) ?? (await byScan(w, callee));
+    // On Windows Breakpad never follows rbp (rust-minidump tries it with up to 15 16-byte steps; on
+    // the corpus's Windows x64 dump that skips three frames Breakpad's scan finds).
+    const middle = w.os === 'windows' ? bySimulatedReturn : byFramePointer;
+    return (await byCfi(w, callee)) ?? (await middle(w, callee)) ?? (await byScan(w, callee));
   },
   progressed(caller, callee) {
     return caller.registers.rsp! > callee.frame.registers.rsp!;

@@ -26,7 +26,7 @@ describe('outputs with inlined frames', () => {
     const stack = await walkStack({ arch: 'amd64', registers: { rip: 0x401120n, rsp: 0x7ffe0000n, rbp: 0x7ffe0010n }, memory: new RegionMemory([img.stack]), modules: new ModuleIndex([app]), stack: img.stack, symbols, os: 'linux' });
     const state: ProcessState = {
       timestamp: 0,
-      system: { arch: 'amd64', os: 'linux', osName: 'Linux', osVersion: '6.1', cpuCount: 1 },
+      system: { arch: 'amd64', os: 'linux', osName: 'Linux', osVersion: '6.1', breakpadOsVersion: '0.0.0 Linux 6.1', cpuCount: 1 },
       crash: { reason: 'SIGSEGV', reasonText: 'SIGSEGV /0x00000000', address: 0n, parameters: [], threadId: 7, threadIndex: 0 },
       threads: [{ index: 0, id: 7, stack, walked: true }],
       modules: [{ module: app, status: symbols.status(app) }],

@@ -123,10 +123,17 @@ describe('amd64 walker', () => {
     assert.equal(diagnostics.items.length, 1);
   });
 
-  test('Windows: rbp may point below the saved rbp (up to 15 16-byte steps are tried)', async () => {
-    const img = new StackImage(BASE, 0x400, 8).word(0x130, BASE + 0x200n).word(0x138, 0x401150n).word(0x200, 0n);
-    const s = await walk(img, { rip: 0x401250n, rsp: BASE + 0x100n, rbp: BASE + 0x110n }, { os: 'windows' });
-    assert.deepEqual(s.frames[1]!.registers, { rip: 0x401150n, rsp: BASE + 0x140n, rbp: BASE + 0x200n });
-    assert.equal(s.frames[1]!.trust, 'frame_pointer');
+  test('Windows: no rbp chain (as Breakpad); the context frame returns to the word at rsp, then scans', async () => {
+    const img = new StackImage(BASE, 0x400, 8)
+      .word(0x100, 0x401150n) // at rsp: the leaf's return address
+      .word(0x110, BASE + 0x200n).word(0x118, 0x401050n) // an rbp frame record Windows code need not keep
+      .word(0x140, 0x401058n); // what a scan finds above it
+    const s = await walk(img, { rip: 0x401250n, rsp: BASE + 0x100n, rbp: BASE + 0x110n, rbx: 9n }, { os: 'windows', symbols: new TableSymbols(fns()) });
+    assert.deepEqual(s.frames[1]!.registers, { rip: 0x401150n, rsp: BASE + 0x108n, rbp: BASE + 0x110n, rbx: 9n });
+    assert.deepEqual(s.frames.slice(1).map((f) => [f.instruction, f.trust]), [
+      [0x401150n, 'scan'],
+      [0x401050n, 'scan'],
+      [0x401058n, 'scan'],
+    ]);
   });
 });
