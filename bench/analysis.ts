@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../src/core/diagnostics.js';
@@ -48,24 +48,24 @@ async function walkFile(path: string, withSymbols: boolean): Promise<ProcessStat
   }
 }
 
-function timed(cmd: string, args: string[]): { ms: number; peakMiB: number; status: number | null } {
+/** A command's wall time, CPU time (user + system, less sensitive to other load) and peak RSS, via /usr/bin/time. */
+function timed(cmd: string, args: string[]): { ms: number; cpuMs: number; peakMiB: number; status: number | null } {
   const t0 = performance.now();
   const r = hasTime
-    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 })
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', cmd, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 })
     : spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = performance.now() - t0;
-  return { ms, peakMiB: Number(/MAXRSS (\d+)/.exec(r.stderr ?? '')?.[1] ?? 0) / 1024, status: r.status };
+  const m = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return { ms, cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN, peakMiB: Number(m?.[1] ?? 0) / 1024, status: r.status };
 }
 
-function dumpkitStack(file: string, compiled: boolean, extra: string[]): { ms: number; peakMiB: number; status: number | null } {
+/** `dumpkit stack FILE --all …` in a fresh process (the compiled CLI when the build succeeded). */
+function dumpkitStack(file: string, compiled: boolean, extra: string[]): { ms: number; cpuMs: number; peakMiB: number; status: number | null } {
   const args = compiled ? [child, distMain, 'stack', file, '--all', ...extra] : ['--import', 'tsx', child, srcMain, 'stack', file, '--all', ...extra];
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
-  const ms = performance.now() - t0;
-  const line = r.stderr.trim().split('\n').pop() ?? '{}';
-  const info = JSON.parse(line.startsWith('{') ? line : '{}') as { peakRssKiB?: number };
-  return { ms, peakMiB: (info.peakRssKiB ?? 0) / 1024, status: r.status };
+  return timed(process.execPath, args);
 }
+
+const cpu = (r: { cpuMs: number }) => (Number.isNaN(r.cpuMs) ? '' : `, CPU ${fmtMs(r.cpuMs)}`);
 
 /** Fills the 64 thread stacks of the sparse dump: an rbp chain of 40 frames, 6 junk words in each frame. */
 export function fillStackChains(path: string, baseRva: number, threads: number, rangeSize: number): void {
@@ -101,6 +101,8 @@ export async function run(): Promise<void> {
   if (!compiled) process.stdout.write(`(build failed, timing the tsx-run sources instead)\n`);
   process.stdout.write(`minidump_stackwalk: ${stackwalk ?? 'not found (build it from /work/ext/breakpad, see docs/interop.md; set DUMPKIT_MINIDUMP_STACKWALK): dumpkit figures alone'}\n`);
   const files = corpusFiles();
+  const node0 = timed(process.execPath, ['-e', '0']);
+  process.stdout.write(`node start-up alone: ${fmtMs(node0.ms)}${cpu(node0)}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 
   // 1. In process: every thread of every corpus dump, with symbols.
   const rounds = 3;
@@ -146,8 +148,8 @@ export async function run(): Promise<void> {
   const dk2 = dumpkitStack(dump2, compiled, ['--symbols', symbolsDir]);
   const bp2 = stackwalk ? timed(stackwalk, [dump2, symbolsDir]) : undefined;
   process.stdout.write(
-    `minidump2.dmp fresh process: dumpkit stack --all --symbols ${fmtMs(dk2.ms)} (peak RSS ${dk2.peakMiB.toFixed(0)} MiB, exit ${dk2.status})` +
-      (bp2 ? ` | minidump_stackwalk ${fmtMs(bp2.ms)}${hasTime ? ` (peak RSS ${bp2.peakMiB.toFixed(0)} MiB)` : ''} | time ${ratio(dk2.ms, bp2.ms)}` : '') +
+    `minidump2.dmp fresh process: dumpkit stack --all --symbols ${fmtMs(dk2.ms)}${cpu(dk2)} (peak RSS ${dk2.peakMiB.toFixed(0)} MiB, exit ${dk2.status})` +
+      (bp2 ? ` | minidump_stackwalk ${fmtMs(bp2.ms)}${cpu(bp2)} (peak RSS ${bp2.peakMiB.toFixed(0)} MiB) | wall ${ratio(dk2.ms, bp2.ms)}, CPU ${ratio(dk2.cpuMs, bp2.cpuMs)}` : '') +
       '\n',
   );
 
@@ -158,18 +160,22 @@ export async function run(): Promise<void> {
     const rangeSize = 64 * 1024;
     const { size, baseRva } = makeSparseFullDumpAt(path, 32768, rangeSize, nThreads);
     fillStackChains(path, baseRva, nThreads, rangeSize);
-    const t0 = performance.now();
-    const s = await walkFile(path, false);
-    const inProc = performance.now() - t0;
-    const nFrames = s ? s.threads.reduce((n, t) => n + t.stack.frames.length, 0) : 0;
+    const runs: number[] = [];
+    let nFrames = 0;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      const s = await walkFile(path, false);
+      runs.push(performance.now() - t0);
+      nFrames = s ? s.threads.reduce((n, t) => n + t.stack.frames.length, 0) : 0;
+    }
     process.stdout.write(
-      `2 GiB Memory64List dump (${(size / 2 ** 30).toFixed(2)} GiB, 32768 ranges, ${nThreads} threads): in-process walk of all threads ${fmtMs(inProc)}, ${nFrames} frames\n`,
+      `2 GiB Memory64List dump (${(size / 2 ** 30).toFixed(2)} GiB, 32768 ranges, ${nThreads} threads): in-process open + walk of all threads ${fmtMs(Math.min(...runs))} (best of 3; first ${fmtMs(runs[0]!)}), ${nFrames} frames\n`,
     );
     const d = dumpkitStack(path, compiled, ['-m']);
     const b = stackwalk ? timed(stackwalk, ['-m', path]) : undefined;
     process.stdout.write(
-      `  fresh process: dumpkit stack --all -m ${fmtMs(d.ms)}, peak RSS ${d.peakMiB.toFixed(0)} MiB (exit ${d.status})` +
-        (b ? ` | minidump_stackwalk -m ${fmtMs(b.ms)}${hasTime ? `, peak RSS ${b.peakMiB.toFixed(0)} MiB` : ''} (exit ${b.status}) | time ${ratio(d.ms, b.ms)}${hasTime ? `, memory ${ratio(d.peakMiB, b.peakMiB)}` : ''}` : '') +
+      `  fresh process: dumpkit stack --all -m ${fmtMs(d.ms)}${cpu(d)}, peak RSS ${d.peakMiB.toFixed(0)} MiB (exit ${d.status})` +
+        (b ? ` | minidump_stackwalk -m ${fmtMs(b.ms)}${cpu(b)}, peak RSS ${b.peakMiB.toFixed(0)} MiB (exit ${b.status}) | wall ${ratio(d.ms, b.ms)}, CPU ${ratio(d.cpuMs, b.cpuMs)}, memory ${ratio(d.peakMiB, b.peakMiB)}` : '') +
         '\n',
     );
   } finally {

@@ -77,6 +77,7 @@ function writeSym(path: string): void {
 /** Child mode: index + lookups in a fresh process. */
 async function child(path: string): Promise<void> {
   const before = process.memoryUsage();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const src = FileSource.open(path);
   const diagnostics = new Diagnostics();
@@ -84,27 +85,36 @@ async function child(path: string): Promise<void> {
   const frames = [];
   for (const a of FRAMES) frames.push((await sym.lookup(a))?.name);
   const indexMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const indexCpuMs = (cpu.user + cpu.system) / 1000;
   const afterIndex = process.memoryUsage();
   const indexRssKiB = process.resourceUsage().maxRSS;
   if (process.env.SYMBOLS_BENCH_CHILD === 'frames') {
-    process.stdout.write(JSON.stringify({ indexMs, frames, maxRssKiB: indexRssKiB }) + '\n');
+    process.stdout.write(JSON.stringify({ indexMs, indexCpuMs, frames, maxRssKiB: indexRssKiB }) + '\n');
     return;
   }
   const rng = new Rng(7);
   const span = FUNCTIONS * FUNC_SIZE + 0x2000;
+  const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   let found = 0;
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let k = 0; k < 100_000; k++) if (await sym.lookup(rng.int(0, span))) found++;
   const lookupMs = performance.now() - t1;
+  const lookupCpuMs = cpuMs(process.cpuUsage(c1));
   let cfiFound = 0;
   const t2 = performance.now();
+  const c2 = process.cpuUsage();
   for (let k = 0; k < 100_000; k++) if (await sym.cfiRules(rng.int(0, span))) cfiFound++;
   const cfiMs = performance.now() - t2;
+  const cfiCpuMs = cpuMs(process.cpuUsage(c2));
   process.stdout.write(
     JSON.stringify({
       indexMs,
       lookupMs,
+      lookupCpuMs,
       cfiMs,
+      cfiCpuMs,
       found,
       cfiFound,
       frames,
@@ -136,15 +146,16 @@ function runChild(mode: string, path: string): Record<string, unknown> & { wallM
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>), wallMs };
 }
 
-/** minidump_stackwalk on minidump2.dmp with `symDir` (or none): wall ms, max RSS KiB, frame 0's line. */
-function runStackwalk(symDir: string | undefined): { ms: number; maxRssKiB: number; frame0: string } | string {
-  const args = ['-f', '%M', stackwalk, dump, ...(symDir ? [symDir] : [])];
+/** minidump_stackwalk on minidump2.dmp with `symDir` (or none): wall ms, CPU ms, max RSS KiB, frame 0's line. */
+function runStackwalk(symDir: string | undefined): { ms: number; cpuMs: number; maxRssKiB: number; frame0: string } | string {
+  const args = ['-f', '%U %S %M', stackwalk, dump, ...(symDir ? [symDir] : [])];
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
   if (r.status !== 0) return `minidump_stackwalk failed (${r.status}): ${r.stderr.slice(-300)}`;
   const frame0 = r.stdout.split('\n').find((l) => /^ 0 {2}/.test(l)) ?? '?';
-  return { ms, maxRssKiB: Number(r.stderr.trim().split('\n').pop()), frame0: frame0.trim() };
+  const [user, sys, rss] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
+  return { ms, cpuMs: (user + sys) * 1000, maxRssKiB: rss, frame0: frame0.trim() };
 }
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
@@ -168,12 +179,12 @@ export async function run(): Promise<void> {
     const stats = d.stats as Record<string, number>;
     const mib = (b: number) => fmt(b / 2 ** 20);
     process.stdout.write(
-      `dumpkit index + 3 frame lookups: ${fmt(fr.indexMs as number, 0)} ms in process, ${fmt(fr.wallMs, 0)} ms fresh process wall (median of 3); ` +
+      `dumpkit index + 3 frame lookups: ${fmt(fr.indexMs as number, 0)} ms in process (CPU ${fmt(fr.indexCpuMs as number, 0)} ms), ${fmt(fr.wallMs, 0)} ms fresh process wall (median of 3); ` +
         `peak RSS ${mib((fr.maxRssKiB as number) * 1024)} MiB vs ${mib((base.maxRssKiB as number) * 1024)} MiB for a process that only loads dumpkit\n` +
         `  index arrays ${mib(stats.indexBytes!)} MiB (${fmt((stats.indexBytes! / size) * 100, 2)} % of the file), heap after index +${mib(d.heapAfterIndex as number)} MiB\n` +
         `  frames: ${(fr.frames as string[]).join(' | ')}\n` +
-        `100,000 random symbol lookups: ${fmt(d.lookupMs as number, 0)} ms (${fmt((d.lookupMs as number) / 100, 1)} µs each, ${d.found as number} found)\n` +
-        `100,000 random CFI lookups: ${fmt(d.cfiMs as number, 0)} ms (${fmt((d.cfiMs as number) / 100, 1)} µs each, ${d.cfiFound as number} found); ` +
+        `100,000 random symbol lookups: ${fmt(d.lookupMs as number, 0)} ms (${fmt((d.lookupMs as number) / 100, 1)} µs each; CPU ${fmt((d.lookupCpuMs as number) / 100, 1)} µs each; ${d.found as number} found)\n` +
+        `100,000 random CFI lookups: ${fmt(d.cfiMs as number, 0)} ms (${fmt((d.cfiMs as number) / 100, 1)} µs each; CPU ${fmt((d.cfiCpuMs as number) / 100, 1)} µs each; ${d.cfiFound as number} found); ` +
         `peak RSS after both ${mib((d.maxRssKiB as number) * 1024)} MiB\n`,
     );
 
@@ -187,14 +198,15 @@ export async function run(): Promise<void> {
       process.stdout.write(`${bad as string}\n`);
       return;
     }
-    const ok = bp as { ms: number; maxRssKiB: number; frame0: string }[];
+    const ok = bp as { ms: number; cpuMs: number; maxRssKiB: number; frame0: string }[];
     const b = median(ok, (x) => x.ms);
     const none = runStackwalk(undefined);
     const noneTxt = typeof none === 'string' ? none : `${fmt(none.ms, 0)} ms, peak RSS ${mib(none.maxRssKiB * 1024)} MiB`;
     process.stdout.write(
-      `Breakpad minidump_stackwalk minidump2.dmp with this file (whole process, loads every record): ${fmt(b.ms, 0)} ms (median of 3), peak RSS ${mib(b.maxRssKiB * 1024)} MiB\n` +
+      `Breakpad minidump_stackwalk minidump2.dmp with this file (whole process, loads every record): ${fmt(b.ms, 0)} ms (CPU ${fmt(b.cpuMs, 0)} ms; median of 3), peak RSS ${mib(b.maxRssKiB * 1024)} MiB\n` +
         `  (without symbols: ${noneTxt}); its frame 0: ${b.frame0}\n` +
-        `  ratio time dumpkit / stackwalk, both whole fresh processes = ${fmt(fr.wallMs / b.ms, 2)} (dumpkit in process: ${fmt((fr.indexMs as number) / b.ms, 2)})\n` +
+        `  ratio time dumpkit / stackwalk, both whole fresh processes = ${fmt(fr.wallMs / b.ms, 2)} (dumpkit in process: ${fmt((fr.indexMs as number) / b.ms, 2)}; ` +
+        `CPU, dumpkit in process / stackwalk whole process: ${fmt((fr.indexCpuMs as number) / b.cpuMs, 2)})\n` +
         `  ratio peak RSS dumpkit / stackwalk = ${fmt((fr.maxRssKiB as number) / b.maxRssKiB, 2)} (dumpkit includes the Node runtime, ${mib((base.maxRssKiB as number) * 1024)} MiB)\n`,
     );
   } finally {

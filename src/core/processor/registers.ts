@@ -17,7 +17,7 @@ export const JSON_REGISTERS: Partial<Record<CpuArch, readonly string[]>> = {
 export const TEXT_REGISTERS: Partial<Record<CpuArch, readonly (readonly [string, string])[]>> = {
   x86: [['eip', 'eip'], ['esp', 'esp'], ['ebp', 'ebp'], ['ebx', 'ebx'], ['esi', 'esi'], ['edi', 'edi'], ['eax', 'eax'], ['ecx', 'ecx'], ['edx', 'edx'], ['efl', 'eflags']],
   amd64: JSON_REGISTERS.amd64!.map((r) => [r, r] as const),
-  arm: [...Array.from({ length: 13 }, (_, i) => [`r${i}`, `r${i}`] as const), ['r13', 'sp'], ['r14', 'lr'], ['r15', 'pc']],
+  arm: [...Array.from({ length: 11 }, (_, i) => [`r${i}`, `r${i}`] as const), ['r12', 'r12'], ['fp', 'r11'], ['sp', 'sp'], ['lr', 'lr'], ['pc', 'pc']],
   arm64: [...Array.from({ length: 29 }, (_, i) => [`x${i}`, `x${i}`] as const), ['fp', 'x29'], ['lr', 'x30'], ['sp', 'sp'], ['pc', 'pc']],
 };
 

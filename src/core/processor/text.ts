@@ -100,8 +100,9 @@ function requestingIndex(state: ProcessState, threads: ProcessThread[]): number 
 export function processStateToText(state: ProcessState): string {
   const arch = state.system?.arch ?? 'unknown';
   const out: string[] = [];
+  const cpu = state.system ? arch : '';
   out.push(`Operating system: ${state.system?.osName ?? ''}`, `                  ${state.system?.breakpadOsVersion ?? ''}`);
-  out.push(`CPU: ${arch}`);
+  out.push(`CPU: ${cpu}`);
   if (state.system?.cpuInfo) out.push(`     ${state.system.cpuInfo}`);
   const n = state.system?.cpuCount ?? 0;
   out.push(`     ${n} CPU${n !== 1 ? 's' : ''}`, '', 'GPU: UNKNOWN', '');
@@ -115,14 +116,14 @@ export function processStateToText(state: ProcessState): string {
   out.push(state.processUptime !== undefined ? `Process uptime: ${state.processUptime} seconds` : 'Process uptime: not available');
   const threads = listed(state);
   const req = requestingIndex(state, threads);
-  if (req >= 0) {
+  if (req >= 0 && threads[req]!.walked) {
     out.push('', `Thread ${req} (${state.crash ? 'crashed' : 'requested dump, did not crash'})`, ...stackText(threads[req]!, arch));
   }
   threads.forEach((t, i) => {
     if (i === req || !t.walked) return;
     out.push('', `Thread ${i}`, ...stackText(t, arch));
   });
-  out.push('', 'Loaded modules:');
+  if (state.modules.length) out.push('', 'Loaded modules:');
   const main = state.mainModule !== undefined ? state.modules[state.mainModule]?.module.base : undefined;
   for (const { module: m, status } of byAddress(state)) {
     const issue =
@@ -177,7 +178,7 @@ export function processStateToMachineText(state: ProcessState): string {
     );
   }
   out.push('');
-  if (req >= 0) out.push(...machineFrames(req, threads[req]!));
+  if (req >= 0 && threads[req]!.walked) out.push(...machineFrames(req, threads[req]!));
   threads.forEach((t, i) => {
     if (i !== req && t.walked) out.push(...machineFrames(i, t));
   });

@@ -13,8 +13,6 @@ import {
 } from './context.js';
 
 const CALLEE_SAVED = ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'] as const;
-/** Frames bigger than this between a scanned return address and the saved rbp are not believed. */
-const MAX_REASONABLE_GAP_BETWEEN_FRAMES = 128n * 1024n;
 
 /** Outside the canonical 48-bit halves: cannot be an address. */
 export function isNonCanonical(p: bigint): boolean {
@@ -66,14 +64,12 @@ async function byScan(w: WalkContext, callee: WalkFrame): Promise<StackFrame | u
   if (!found) return undefined;
   const sp = found.location + 8n;
   const regs: RegisterSet = { rip: found.address, rsp: sp };
-  // Recover rbp: the callee pushed it just below the return address (standard prologue), or
-  // never touched it (then the callee's value is the caller's, if it points above the new sp).
-  if (lastBp !== undefined && found.location > lastSp) {
-    const bpAt = found.location - 8n;
-    const bp = await w.stackOnlyWord(bpAt);
-    if (bp === undefined) return undefined;
-    if (lastBp === bpAt && bp > found.location && bp - bpAt <= MAX_REASONABLE_GAP_BETWEEN_FRAMES) {
-      if ((await w.stackOnlyWord(bp)) !== undefined) regs.rbp = bp;
+  // Recover rbp (Breakpad's rule): the callee pushed it just below the return address (standard
+  // prologue), or never touched it (then the callee's value is the caller's, if above the new sp).
+  if (lastBp !== undefined) {
+    if (found.location - 8n === lastBp) {
+      const bp = await w.stackOnlyWord(lastBp);
+      if (bp !== undefined && bp > found.location) regs.rbp = bp;
     } else if (lastBp >= sp) regs.rbp = lastBp;
   }
   return callerFrame('scan', regs, 'rip');

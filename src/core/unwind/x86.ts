@@ -176,14 +176,12 @@ async function byScan(w: WalkContext, callee: WalkFrame): Promise<StackFrame | u
   if (!found) return undefined;
   const sp = found.location + 4n;
   const regs: RegisterSet = { eip: found.address, esp: sp };
-  if (found.location > lastSp) {
-    const bpAt = found.location - 4n;
-    const bp = await w.stackOnlyWord(bpAt);
-    if (bp === undefined) return undefined;
-    if (bp > found.location && bp - bpAt <= MAX_REASONABLE_GAP_BETWEEN_FRAMES) {
-      if ((await w.stackOnlyWord(bp)) !== undefined) regs.ebp = bp;
-    } else if (lastBp !== undefined && lastBp >= sp && (await w.stackOnlyWord(lastBp)) !== undefined) regs.ebp = lastBp;
-  }
+  // Breakpad: the word below the return address is a saved ebp if it points a little way up the
+  // stack (a standard prologue); otherwise the callee's ebp is kept (it did not touch it).
+  const bpAt = found.location - 4n;
+  const bp = await w.stackOnlyWord(bpAt);
+  if (bp !== undefined && bp > bpAt && bp - bpAt <= MAX_REASONABLE_GAP_BETWEEN_FRAMES) regs.ebp = bp;
+  else if (lastBp !== undefined) regs.ebp = lastBp;
   return callerFrame('scan', regs, 'eip');
 }
 

@@ -41,8 +41,8 @@ export class FunctionBody {
   static parse(text: string, offset: number, sourceName: string, diagnostics: Diagnostics): { body: FunctionBody | undefined; errors: number } {
     const rows = text.split(/[\r\n]+/);
     let errors = 0;
-    const bad = (what: string, rowOffset: number) => {
-      errors++;
+    const bad = (what: string, rowOffset: number, counts = true) => {
+      if (counts) errors++;
       diagnostics.add(new DumpError('BAD_RECORD', `${sourceName}: malformed ${what}`, { offset: rowOffset, length: 0 }).message);
     };
     const func = parseFuncRecord(rows[0] ?? '');
@@ -63,7 +63,7 @@ export class FunctionBody {
       if (row.startsWith('INLINE ')) {
         const rec = parseInlineRecord(row);
         if (!rec) {
-          bad('INLINE record', here);
+          bad('INLINE record', here, false); // Breakpad: a separate count that does not mark the file corrupt
           continue;
         }
         if (rec.depth > lastDepth + 1) continue; // its parent was not added: Breakpad drops it silently

@@ -8,12 +8,15 @@ export class Column {
   length = 0;
 
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
+  }
+
+  /** Grows by half (not double): the slack is what the index costs beyond its entries while indexing. */
+  private grow(): void {
+    const next = new Float64Array(Math.ceil(this.data.length * 1.5));
+    next.set(this.data);
+    this.data = next;
   }
 
   get(i: number): number {
@@ -26,6 +29,14 @@ export class Column {
 
   view(): Float64Array {
     return this.data.subarray(0, this.length);
+  }
+
+  /** The values in an array of their own size; the column is emptied (its buffer freed). */
+  take(): Float64Array {
+    const out = this.data.length === this.length ? this.data : this.data.slice(0, this.length);
+    this.data = new Float64Array(0);
+    this.length = 0;
+    return out;
   }
 }
 
@@ -117,6 +128,14 @@ export class ExclusiveRanges {
     const keep: number[] = [];
     const dropped: number[] = [];
     for (let k = 0; k < n; k++) (kept[order[k]!] ? keep : dropped).push(order[k]!);
+    if (sorted && dropped.length === 0) {
+      // The usual case (dump_syms writes in address order): the columns become the index, one at a
+      // time, so the raw columns and the index never both exist whole.
+      const start = cols.start.take();
+      const end = cols.size.take();
+      for (let k = 0; k < n; k++) end[k]! += start[k]!;
+      return new ExclusiveRanges(start, end, cols.offset.take(), cols.extra.take(), new Uint32Array(0));
+    }
     const m = keep.length;
     const start = new Float64Array(m);
     const end = new Float64Array(m);
@@ -217,19 +236,19 @@ export class NestedRanges {
   droppedCount = 0;
   budgetExceeded = false;
 
-  private constructor(cols: RangeColumns) {
-    this.start = cols.start.view().slice();
-    this.high = new Float64Array(cols.length);
-    for (let i = 0; i < cols.length; i++) this.high[i] = cols.start.get(i) + cols.size.get(i) - 1;
-    this.offset = cols.offset.view().slice();
-    this.extra = cols.extra.view().slice();
+  private constructor(cols: RangeColumns, sizes: Float64Array) {
+    this.start = cols.start.take();
+    this.high = new Float64Array(this.start.length);
+    for (let i = 0; i < this.start.length; i++) this.high[i] = this.start[i]! + sizes[i]! - 1;
+    this.offset = cols.offset.take();
+    this.extra = cols.extra.take();
   }
 
   static build(cols: RangeColumns, maxWork = 200_000_000): NestedRanges {
-    const t = new NestedRanges(cols);
-    const sizes = cols.size.view();
+    const sizes = cols.size.take();
+    const t = new NestedRanges(cols, sizes);
     let work = 0;
-    for (let i = 0; i < cols.length; i++) {
+    for (let i = 0; i < sizes.length; i++) {
       if (sizes[i]! <= 0 || work > maxWork) {
         if (work > maxWork) t.budgetExceeded = true;
         t.droppedCount++;

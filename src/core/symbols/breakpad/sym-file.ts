@@ -147,8 +147,9 @@ export class BreakpadSymFile {
     return f;
   }
 
-  private bad(message: string, offset: number, length = 0): void {
-    this.errors++;
+  /** A malformed record: a diagnostic, and it counts toward `errors` (corrupt, and the bail-out cap). */
+  private bad(message: string, offset: number, length = 0, counts = true): void {
+    if (counts) this.errors++;
     this.diagnostics.add(new DumpError('BAD_RECORD', `${this.source.name}: ${message}`, { offset, length }).message);
   }
 
@@ -242,7 +243,8 @@ export class BreakpadSymFile {
           // housekeeping (INFO CODE_ID …): ignored, as by Breakpad
         } else if (c === 0x49 && startsWith(buf, s, e, 'INLINE_ORIGIN ')) {
           const rec = parseInlineOriginRecord(decodeLine(buf, s, e));
-          if (!rec) this.bad('malformed INLINE_ORIGIN record', off, len);
+          // Breakpad counts INLINE and INLINE_ORIGIN errors apart: they neither mark the file corrupt nor stop it.
+          if (!rec) this.bad('malformed INLINE_ORIGIN record', off, len, false);
           else this.origins.add(rec.id, off, len);
         } else {
           // A line record or an INLINE record: part of the current function's body (parsed lazily).

@@ -9,7 +9,7 @@ const CR = 13;
 /**
  * Calls `onLine(buf, start, end, fileOffset)` for every non-empty line of `source`, reading
  * `chunkBytes` at a time into one reused buffer (never the whole file; `buf` is only valid during
- * the call). `end` excludes the line terminator and trailing CRs. Lines longer than maxLineBytes are
+ * the call). Lines end at LF or CR (as Breakpad splits them); empty lines are skipped. Lines longer than maxLineBytes are
  * skipped and reported through `onGiantLine`. `onLine` returns false to stop the scan.
  */
 export async function scanLines(
@@ -37,7 +37,9 @@ export async function scanLines(
     const len = have + n;
     let start = 0;
     if (skipping) {
-      const nl = into.indexOf(LF);
+      let nl = into.indexOf(LF);
+      const cr = into.indexOf(CR);
+      if (cr >= 0 && (nl < 0 || cr < nl)) nl = cr;
       if (nl < 0) {
         haveOffset = off;
         continue;
@@ -46,9 +48,17 @@ export async function scanLines(
       skipping = false;
       start = nl + 1;
     }
+    // Lines end at LF or CR, as Breakpad's strtok(…, "\r\n") splits them (CRLF gives an empty line, skipped).
+    let nextCr = -2; // position of the next CR at or after `start`, -1 when none in this buffer, -2 unknown
     for (;;) {
-      const nl = work.indexOf(LF, start);
-      if (nl < 0 || nl >= len) break;
+      let nl = work.indexOf(LF, start);
+      if (nl >= len) nl = -1;
+      if (nextCr !== -1 && nextCr < start) {
+        nextCr = work.indexOf(CR, start);
+        if (nextCr >= len) nextCr = -1;
+      }
+      if (nextCr >= 0 && (nl < 0 || nextCr < nl)) nl = nextCr;
+      if (nl < 0) break;
       if (nl - start > maxLine) onGiantLine(haveOffset + start, nl - start);
       else if (!emit(work, start, nl, haveOffset + start, onLine)) return;
       start = nl + 1;
@@ -94,31 +104,39 @@ export function startsWith(buf: Uint8Array, start: number, end: number, prefix: 
 }
 
 /**
- * Breakpad's Tokenize: splits on any of `separators`, at most `maxTokens` tokens, the last one being
+ * Breakpad's Tokenize: splits on spaces, CRs and LFs, at most `maxTokens` tokens, the last one being
  * the rest of the line (up to a CR/LF); undefined unless exactly `maxTokens` tokens were found.
  */
-export function tokenize(line: string, maxTokens: number, separators = ' \r\n'): string[] | undefined {
+export function tokenize(line: string, maxTokens: number): string[] | undefined {
+  // Separators are Breakpad's kWhitespace: space, CR, LF.
   const tokens: string[] = [];
   let i = 0;
   const n = line.length;
-  const isSep = (c: string) => separators.includes(c);
   while (tokens.length < maxTokens - 1) {
-    while (i < n && isSep(line[i]!)) i++;
+    while (i < n && isSeparator(line.charCodeAt(i))) i++;
     if (i >= n) break;
     let j = i;
-    while (j < n && !isSep(line[j]!)) j++;
+    while (j < n && !isSeparator(line.charCodeAt(j))) j++;
     tokens.push(line.slice(i, j));
     i = j + 1; // strtok consumes exactly one separator after a token
   }
   if (tokens.length === maxTokens - 1 && i < n) {
     // The rest, as strtok(nullptr, "\r\n") returns it: leading CR/LF skipped, up to the next CR/LF.
     let s = i;
-    while (s < n && (line[s] === '\r' || line[s] === '\n')) s++;
+    while (s < n && isLineBreak(line.charCodeAt(s))) s++;
     let e = s;
-    while (e < n && line[e] !== '\r' && line[e] !== '\n') e++;
+    while (e < n && !isLineBreak(line.charCodeAt(e))) e++;
     if (e > s) tokens.push(line.slice(s, e));
   }
   return tokens.length === maxTokens ? tokens : undefined;
+}
+
+function isSeparator(c: number): boolean {
+  return c === 0x20 || c === CR || c === LF;
+}
+
+function isLineBreak(c: number): boolean {
+  return c === CR || c === LF;
 }
 
 /** Splits on spaces (and CR/LF) into every token, at most `max`. */

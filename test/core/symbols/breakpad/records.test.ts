@@ -251,6 +251,12 @@ INLINE 1 70 0 9 6018 4
     assert.deepEqual(s2?.inlines, [{ function: 'old form origin', file: 'b.h', line: 7, functionBase: at(0x6010) }]);
   });
 
+  test('a lone CR ends a line too (Breakpad splits on CR and LF)', async () => {
+    const { p } = provider({ [SYM]: 'FILE 0 x.c\rFUNC 10 10 0 f\r10 10 3 0\r' });
+    const s = await p.lookup(module(), at(0x15));
+    assert.deepEqual([s?.function, s?.file, s?.line], ['f', 'x.c', 3]);
+  });
+
   test('CRLF line ends, names with spaces, the first FILE of an id wins', async () => {
     const { p } = provider({ [SYM]: 'FILE 0 first.c\r\nFILE 0 second.c\r\nFUNC 10 10 0 operator new(unsigned long)\r\n10 10 3 0\r\n' });
     const s = await p.lookup(module(), at(0x15));

@@ -40,6 +40,17 @@ describe('provider status and search order', () => {
     assert.deepEqual(opener.opened, ['/a/app.pdb/0123456789ABCDEF0123456789ABCDEF1/app.sym', '/b/app.pdb/0123456789ABCDEF0123456789ABCDEF1/app.sym'], 'found once, not again');
   });
 
+  test('concurrent first lookups open and index the file once', async () => {
+    const { p, opener } = provider({ '/syms/app.pdb/0123456789ABCDEF0123456789ABCDEF1/app.sym': text });
+    const m = module();
+    const got = await Promise.all([0x10n, 0x11n, 0x12n, 0x13n].map((a) => p.lookup(m, m.base + a)));
+    assert.deepEqual(
+      got.map((s) => s?.function),
+      ['f', 'f', 'f', 'f'],
+    );
+    assert.equal(opener.opened.length, 1);
+  });
+
   test('missing file: missing; MODULE id that disagrees: a MISMATCH diagnostic, still used', async () => {
     const other = module({ debugId: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF0' });
     const { p, diagnostics } = provider({ '/syms/app.pdb/FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF0/app.sym': text });
