@@ -13,6 +13,7 @@ export * as kernel from './kernel/index.js';
 export * as minidump from './minidump/index.js';
 export * as varieties from './varieties/index.js';
 export * as machine from './machine/index.js';
+export * as pe from './pe/index.js';
 export * as symbols from './symbols/index.js';
 export * as analysis from './analysis/index.js';
 export * as processor from './processor/index.js';

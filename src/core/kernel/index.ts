@@ -13,3 +13,5 @@ export * from './triage.js';
 export * from './bugcheck.js';
 export * from './bugcheck-codes.js';
 export * from './limits-text.js';
+export * from './processes.js';
+export * from './threads.js';

@@ -1,5 +1,7 @@
 export * from './machine.js';
 export * from './model-types.js';
+export * from './kernel-code.js';
+export * from './kernel-stacks.js';
 export * from './nt-layout.js';
 export * from './paging.js';
 export * from './pe-image.js';

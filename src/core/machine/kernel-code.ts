@@ -227,17 +227,20 @@ export function functionCode(fns: ModelFunction[], base: bigint, resolve: (targe
 }
 
 export interface ImageMetadata {
+  /** Exports, UNWIND_INFO and the debug directory (the image's .rdata), from `rva`. */
   bytes: Uint8Array;
+  /** RUNTIME_FUNCTION entries (the image's .pdata), from `pdataRva`. */
+  pdata: Uint8Array;
   exportDirectory: { rva: number; size: number };
   exceptionDirectory: { rva: number; size: number };
   debugDirectory: { rva: number; size: number };
 }
 
 /**
- * Export directory (every function by name, ordinal base 1), `.pdata` and UNWIND_INFO, and a
- * debug directory with an RSDS record, laid out from `rva` (literal IMAGE_* layouts).
+ * Export directory (every function by name, ordinal base 1), UNWIND_INFO and a debug directory
+ * with an RSDS record laid out from `rva`; `.pdata` for `pdataRva` (literal IMAGE_* layouts).
  */
-export function imageMetadata(dllName: string, fns: ModelFunction[], rva: number, seed: number, timeDateStamp: number): ImageMetadata {
+export function imageMetadata(dllName: string, fns: ModelFunction[], rva: number, pdataRva: number, seed: number, timeDateStamp: number): ImageMetadata {
   const out: number[] = [];
   const w32 = (at: number, v: number) => {
     out[at] = v & 0xff;
@@ -286,14 +289,12 @@ export function imageMetadata(dllName: string, fns: ModelFunction[], rva: number
     unwindAt.push(rva + out.length);
     out.push(...unwindInfoBytes(f.shape));
   }
-  align(4);
-  const pdata = out.length;
+  const pdata = new Uint8Array(fns.length * 12);
+  const pv = new DataView(pdata.buffer);
   fns.forEach((f, i) => {
-    const at = out.length;
-    for (let k = 0; k < 12; k++) out.push(0);
-    w32(at, f.rva);
-    w32(at + 4, f.rva + f.size);
-    w32(at + 8, unwindAt[i]!);
+    pv.setUint32(i * 12, f.rva, true);
+    pv.setUint32(i * 12 + 4, f.rva + f.size, true);
+    pv.setUint32(i * 12 + 8, unwindAt[i]!, true);
   });
   // IMAGE_DEBUG_DIRECTORY (28 bytes) → RSDS: GUID, age, PDB name.
   align(4);
@@ -312,8 +313,9 @@ export function imageMetadata(dllName: string, fns: ModelFunction[], rva: number
   w32(dbg + 20, rva + rsds);
   return {
     bytes: Uint8Array.from(out, (b) => b ?? 0),
+    pdata,
     exportDirectory: { rva: rva + exp, size: expEnd - exp },
-    exceptionDirectory: { rva: rva + pdata, size: fns.length * 12 },
+    exceptionDirectory: { rva: pdataRva, size: pdata.length },
     debugDirectory: { rva: rva + dbg, size: 28 },
   };
 }

@@ -7,7 +7,7 @@ import { DRIVERS, HAL_SIZE, HYPERV_DRIVERS, NTOS_SIZE, NTOS_DATA_RVA, UNLOADED }
 import type { Machine } from './machine.js';
 import { LDR, UNLOADED_DRIVER_SIZE } from './nt-layout.js';
 import { KERNEL_DATA, PAGE } from './paging.js';
-import { peHeaderPage } from './pe-image.js';
+import { peHeaderPage, SCN_DATA, SCN_RDATA, SCN_TEXT, type PeSectionSpec } from './pe-image.js';
 import { functionCode, imageFunctions, imageMetadata, layoutFunctions, type ModelFunction } from './kernel-code.js';
 import { hash32 } from './rng.js';
 
@@ -29,15 +29,25 @@ function mapImage(m: Machine, name: string, base: bigint, size: number, cls: Pag
   const entryRva = 0x1000 + (hash32(m.seed, Number(base & 0xffffffn)) % Math.max(1, dataRva - 0x2000)) & ~0xf;
   const timeDateStamp = 0x5f000000 + (hash32(m.seed, pages) % 0x1000000);
   const functions = layoutFunctions(imageFunctions(name, m.seed));
-  const metaRva = dataRva + (name === 'ntoskrnl.exe' ? 0x1000 : 0);
-  const meta = imageMetadata(name, functions, metaRva, m.seed, timeDateStamp);
+  // Sections: .text, then (ntoskrnl: .data with KDBG and the list heads first) .rdata and .pdata, then the rest as .data.
+  const nt = name === 'ntoskrnl.exe';
+  const metaRva = dataRva + (nt ? 0x1000 : 0);
+  const pdataRva = metaRva + 0x1000;
+  const meta = imageMetadata(name, functions, metaRva, pdataRva, m.seed, timeDateStamp);
+  if (meta.bytes.length > 0x1000 || meta.pdata.length > 0x1000) throw new Error(`model: ${name}'s metadata does not fit a page`);
+  const sections: PeSectionSpec[] = [{ name: '.text', rva: 0x1000, size: dataRva - 0x1000, characteristics: SCN_TEXT }];
+  if (nt) sections.push({ name: '.data', rva: dataRva, size: 0x1000, characteristics: SCN_DATA });
+  sections.push({ name: '.rdata', rva: metaRva, size: meta.bytes.length, characteristics: SCN_RDATA }, { name: '.pdata', rva: pdataRva, size: meta.pdata.length, characteristics: SCN_RDATA });
+  if (pdataRva + 0x1000 < size) sections.push({ name: nt ? 'PAGEDATA' : '.data', rva: pdataRva + 0x1000, size: size - pdataRva - 0x1000, characteristics: SCN_DATA });
+
   const directories = [
     { index: 0, ...meta.exportDirectory },
     { index: 3, ...meta.exceptionDirectory },
     { index: 6, ...meta.debugDirectory },
   ].map((d) => ({ index: d.index, rva: d.rva, size: d.size }));
-  m.pages.set(pfns[0]!, peHeaderPage(base, size, timeDateStamp, entryRva, dataRva, directories));
+  m.pages.set(pfns[0]!, peHeaderPage(base, size, timeDateStamp, entryRva, dataRva, directories, sections));
   m.writeBytes(base + BigInt(metaRva), meta.bytes);
+  m.writeBytes(base + BigInt(pdataRva), meta.pdata);
   return { entry: base + BigInt(entryRva), functions };
 }
 

@@ -3,6 +3,17 @@
  * AMD64 COFF header, optional header with ImageBase/SizeOfImage, .text and .data sections), so
  * tools that check a module base for `MZ` and parse SizeOfImage see what they expect.
  */
+export interface PeSectionSpec {
+  name: string;
+  rva: number;
+  size: number;
+  characteristics: number;
+}
+
+export const SCN_TEXT = 0x60000020; // code, execute, read
+export const SCN_RDATA = 0x40000040; // initialized data, read
+export const SCN_DATA = 0xc8000040; // initialized data, read, write, not paged
+
 export function peHeaderPage(
   imageBase: bigint,
   sizeOfImage: number,
@@ -11,6 +22,11 @@ export function peHeaderPage(
   dataRva: number,
   /** Data directories to fill (IMAGE_DIRECTORY_ENTRY index → RVA and size). */
   directories: { index: number; rva: number; size: number }[] = [],
+  /** Sections (default: .text up to dataRva, .data after). */
+  sections: PeSectionSpec[] = [
+    { name: '.text', rva: 0x1000, size: dataRva - 0x1000, characteristics: SCN_TEXT },
+    { name: '.data', rva: dataRva, size: sizeOfImage - dataRva, characteristics: SCN_DATA },
+  ],
 ): Uint8Array {
   const page = new Uint8Array(4096);
   const v = new DataView(page.buffer);
@@ -22,7 +38,7 @@ export function peHeaderPage(
   v.setUint32(lfanew, 0x00004550, true); // 'PE\0\0'
   const coff = lfanew + 4;
   v.setUint16(coff, 0x8664, true); // Machine AMD64
-  v.setUint16(coff + 2, 2, true); // NumberOfSections
+  v.setUint16(coff + 2, sections.length, true); // NumberOfSections
   v.setUint32(coff + 4, timeDateStamp, true);
   v.setUint16(coff + 16, 0xf0, true); // SizeOfOptionalHeader
   v.setUint16(coff + 18, 0x22, true); // EXECUTABLE_IMAGE | LARGE_ADDRESS_AWARE
@@ -44,17 +60,15 @@ export function peHeaderPage(
     v.setUint32(opt + 112 + d.index * 8, d.rva, true);
     v.setUint32(opt + 116 + d.index * 8, d.size, true);
   }
-  const sections = opt + 0xf0;
-  const sec = (i: number, name: string, rva: number, size: number, characteristics: number) => {
-    const s = sections + i * 40;
-    new TextEncoder().encodeInto(name, page.subarray(s, s + 8));
-    v.setUint32(s + 8, size, true); // VirtualSize
-    v.setUint32(s + 12, rva, true); // VirtualAddress
-    v.setUint32(s + 16, size, true); // SizeOfRawData
-    v.setUint32(s + 20, rva, true); // PointerToRawData
-    v.setUint32(s + 36, characteristics, true);
-  };
-  sec(0, '.text', 0x1000, dataRva - 0x1000, 0x60000020);
-  sec(1, '.data', dataRva, sizeOfImage - dataRva, 0xc8000040);
+  const table = opt + 0xf0;
+  sections.forEach((s, i) => {
+    const at = table + i * 40;
+    new TextEncoder().encodeInto(s.name, page.subarray(at, at + 8));
+    v.setUint32(at + 8, s.size, true); // VirtualSize
+    v.setUint32(at + 12, s.rva, true); // VirtualAddress
+    v.setUint32(at + 16, s.size, true); // SizeOfRawData
+    v.setUint32(at + 20, s.rva, true); // PointerToRawData: the mapped image is also the file
+    v.setUint32(at + 36, s.characteristics, true);
+  });
   return page;
 }

@@ -3,3 +3,5 @@ export type { ProcessState, ProcessThread, ProcessModule } from './process-state
 export { readMinidumpInput, codeModuleOf, minidumpMemoryReader, type MinidumpInput, type ThreadInput } from './minidump-input.js';
 export { processStateToJson } from './json.js';
 export { processStateToText, processStateToMachineText, frameTitle, TRUST_DESCRIPTIONS } from './text.js';
+export { processKernelDump, userStackLimitText } from './kernel-process.js';
+export { readKernelInput, kernelCodeModules, KernelMemoryReader, type KernelInput, type KernelThreadInput } from './kernel-input.js';

@@ -123,8 +123,11 @@ async function prefetchStack(memory: MemoryReader, sp: bigint | undefined, t: Ke
   return bytes ? { base: sp, bytes } : undefined;
 }
 
-/** Builds the walker's inputs for a kernel dump (x64 with physical memory). */
-export async function readKernelInput(dump: KernelDump, diag: Diagnostics): Promise<KernelInput> {
+/**
+ * Builds the walker's inputs for a kernel dump (x64 with physical memory). `wanted` limits which
+ * threads get registers and stack bytes (all are listed); the crashing thread always does.
+ */
+export async function readKernelInput(dump: KernelDump, diag: Diagnostics, wanted: (tid: number) => boolean = () => true): Promise<KernelInput> {
   if (dump.machine !== 'amd64') throw new DumpError('UNSUPPORTED', `kernel stacks are walked for x64 dumps only (this one is ${dump.machine})`);
   const memory = new KernelMemoryReader(dump);
   const modules = await kernelCodeModules(dump, memory, diag);
@@ -155,6 +158,8 @@ export async function readKernelInput(dump: KernelDump, diag: Diagnostics): Prom
       registers = header;
       source = 'crash-context';
       crashThreadId = t.tid;
+    } else if (!wanted(t.tid)) {
+      // listed, not walked
     } else if (cpu) {
       registers = cpu.registers;
       source = 'prcb-context';

@@ -17,6 +17,14 @@ import { KernelMemoryReader, readKernelInput, type KernelThreadInput } from './k
 import type { ProcessOptions } from './process.js';
 import type { ProcessState, ProcessThread } from './process-state.js';
 
+/** The address a bug check names: the faulting instruction for exception bug checks, the referenced address for IRQL ones. */
+function crashAddress(code: number, p: readonly bigint[]): bigint {
+  const c = code & ~0x10000000;
+  if (c === 0x7e || c === 0x8e || c === 0x1e) return p[1]!;
+  if (c === 0xd1 || c === 0xa) return p[3]!;
+  return p[0]!;
+}
+
 /** FILETIME (100 ns since 1601) → seconds since 1970. */
 function unixSeconds(filetime: bigint | undefined): number {
   if (!filetime) return 0;
@@ -115,11 +123,11 @@ async function continueInUserMode(
  */
 export async function processKernelDump(dump: KernelDump, options: ProcessOptions = {}): Promise<ProcessState> {
   const diagnostics = options.diagnostics ?? new Diagnostics();
-  const input = await readKernelInput(dump, diagnostics);
+  const sel = options.threads ?? 'all';
+  const input = await readKernelInput(dump, diagnostics, (tid) => sel === 'all' || (Array.isArray(sel) && sel.includes(tid)));
   const modules = new ModuleIndex(input.modules);
   const pe = new PeImageProvider({ memory: input.memory, diagnostics });
   const symbols: SymbolProvider = options.symbols ? new SymbolChain([options.symbols, pe]) : pe;
-  const sel = options.threads ?? 'all';
   const crashIndex = input.threads.findIndex((t) => t.source === 'crash-context');
   const wanted = (t: KernelThreadInput): boolean => (sel === 'all' ? true : sel === 'crashing' ? t.index === Math.max(0, crashIndex) : sel.includes(t.id));
   const threads: ProcessThread[] = [];
@@ -133,7 +141,6 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
   }
   const code = dump.header.bugCheckCode ?? 0;
   const params = dump.header.bugCheckParameters;
-  const osVersion = `${dump.header.majorVersion === 15 ? '10.0' : String(dump.header.majorVersion ?? '')}.${dump.header.minorVersion ?? 0}`;
   const state: ProcessState = {
     timestamp: unixSeconds(dump.header.systemTime),
     threads,
@@ -143,15 +150,15 @@ export async function processKernelDump(dump: KernelDump, options: ProcessOption
       arch: 'amd64',
       os: 'windows',
       osName: 'Windows NT',
-      osVersion,
-      // Breakpad's "Operating system" second line; a kernel dump records the build (MinorVersion) only.
-      breakpadOsVersion: osVersion,
+      osVersion: `10.0.${dump.header.minorVersion ?? 0}`,
+      // Breakpad prints "major.minor.build service-pack"; a kernel dump's header has the build (MinorVersion) only.
+      breakpadOsVersion: `10.0.${dump.header.minorVersion ?? 0} `,
       cpuCount: dump.header.numberProcessors ?? 0,
     },
     crash: {
       reason: bugCheckName(code) ?? `BUGCHECK_0x${code.toString(16).toUpperCase()}`,
       reasonText: `${bugCheckName(code) ?? 'bug check'} (0x${code.toString(16)})`,
-      address: params[0],
+      address: crashAddress(code, params),
       parameters: [...params],
       threadId: input.crashThreadId ?? 0,
       ...(crashIndex >= 0 ? { threadIndex: crashIndex } : {}),

@@ -3,3 +3,4 @@ export type * from './types.js';
 export * from './breakpad/index.js';
 export { SymbolChain } from './chain.js';
 export { ElfSymbolProvider, type ElfSymbolProviderOptions } from './elf/elf-provider.js';
+export { PeImageProvider, type PeImageProviderOptions } from './pe/pe-provider.js';

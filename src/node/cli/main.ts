@@ -56,8 +56,8 @@ export function reportError(e: unknown): number {
 
 const isMain = !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain || process.env.DUMPKIT_CLI_MAIN) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => process.exit(reportError(e)),
-  );
+  // Exit only once stdout has taken everything: process.exit() drops what a pipe has not read yet
+  // (a kernel dump's `stack --json` runs past the 128 KiB a pipe holds).
+  const exit = (code: number) => process.stdout.write('', () => process.exit(code));
+  main(process.argv.slice(2)).then(exit, (e) => exit(reportError(e)));
 }

@@ -97,7 +97,21 @@ export class PeImageProvider implements SymbolProvider {
     return info;
   }
 
-  async unwindInfo(module: CodeModule, address: bigint): Promise<UnwindInfo | undefined> {
+  /** Rules per address (threads share most return addresses); bounded. */
+  private readonly rulesCache = new Map<bigint, Promise<UnwindInfo | undefined>>();
+  static readonly MAX_CACHED_RULES = 1 << 16;
+
+  unwindInfo(module: CodeModule, address: bigint): Promise<UnwindInfo | undefined> {
+    let p = this.rulesCache.get(address);
+    if (!p) {
+      if (this.rulesCache.size >= PeImageProvider.MAX_CACHED_RULES) this.rulesCache.clear();
+      p = this.computeUnwindInfo(module, address);
+      this.rulesCache.set(address, p);
+    }
+    return p;
+  }
+
+  private async computeUnwindInfo(module: CodeModule, address: bigint): Promise<UnwindInfo | undefined> {
     const img = await this.image(module);
     if (!img || img.image.headers.machine !== IMAGE_FILE_MACHINE_AMD64) return undefined;
     try {

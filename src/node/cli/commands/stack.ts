@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { detectFormat } from '../../../core/detect.js';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { DumpError } from '../../../core/errors.js';
+import { KernelDump } from '../../../core/kernel/kernel-dump.js';
 import { Minidump } from '../../../core/minidump/minidump.js';
+import { processKernelDump } from '../../../core/processor/kernel-process.js';
 import { processMinidump, type ProcessOptions } from '../../../core/processor/process.js';
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
@@ -36,17 +38,9 @@ function threadSelection(opts: StackOptions): ProcessOptions['threads'] {
   return 'crashing';
 }
 
-/**
- * Kernel dumps (PAGEDUMP/PAGEDU64): the hook where their threads (from the kernel's process and
- * thread lists) will be walked; refused until then.
- */
-async function kernelStackText(_source: FileSource, file: string, _opts: StackOptions): Promise<string> {
-  throw new DumpError('UNSUPPORTED', `${file} is a kernel dump: dumpkit stack walks minidumps only for now`);
-}
-
-/** Walks the selected threads and renders them in the requested form. */
-async function stackText(md: Minidump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
-  const state = await processMinidump(md, options);
+/** Walks the selected threads (of a minidump, or of a kernel dump's processes) and renders them in the requested form. */
+async function stackText(dump: Minidump | KernelDump, file: string, options: ProcessOptions, opts: StackOptions): Promise<string> {
+  const state = dump instanceof KernelDump ? await processKernelDump(dump, options) : await processMinidump(dump, options);
   const threads = options.threads;
   if (Array.isArray(threads)) {
     const missing = threads.filter((id) => !state.threads.some((t) => t.id === id));
@@ -62,8 +56,8 @@ async function stackText(md: Minidump, file: string, options: ProcessOptions, op
 export function register(program: Command): void {
   program
     .command('stack')
-    .description("walk and symbolize a minidump's thread stacks (the crashing thread, or thread 0, by default)")
-    .argument('<file>', 'a minidump (MDMP)')
+    .description("walk and symbolize a dump's thread stacks (the crashing thread, or thread 0, by default); kernel dumps: every thread of every process with --all")
+    .argument('<file>', 'a minidump (MDMP) or an x64 kernel dump (PAGEDU64)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
     .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
@@ -82,12 +76,9 @@ export function register(program: Command): void {
       const source = FileSource.open(file);
       try {
         const format = await detectFormat(source);
-        if (format !== 'minidump') {
-          process.stdout.write(await kernelStackText(source, file, opts));
-          return;
-        }
         const diagnostics = new Diagnostics();
-        const md = await Minidump.open(source, { diagnostics });
+        // Kernel dumps: the crashing thread and the threads of the listed processes; symbols also from the images in memory.
+        const md = format === 'minidump' ? await Minidump.open(source, { diagnostics }) : await KernelDump.open(source, diagnostics);
         const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
         const breakpad = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
         // Then the ELF files on this machine: debug files by build id (the same directories, then
