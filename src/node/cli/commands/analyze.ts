@@ -3,7 +3,7 @@ import { analyzeDump, formatAnalysis } from '../../../core/analysis/analyze.js';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { toJson } from '../../../core/hex.js';
 import { FileSource } from '../../file-source.js';
-import { openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
+import { NO_ELF_OPTION_HELP, openLocalSymbols, SYMBOLS_OPTION_HELP } from '../../symbols/index.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -15,18 +15,18 @@ export function register(program: Command): void {
         'the faulting module, the crashing stack, a stable signature, and what the dump cannot answer',
     )
     .argument('<file>', 'a minidump (MDMP) or kernel dump (PAGEDUMP/PAGEDU64)')
-    .option('--symbols <dir>', 'a directory of Breakpad symbol files (repeatable; DUMPKIT_SYMBOLS adds more, like _NT_SYMBOL_PATH)', collect, [] as string[])
+    .option('--symbols <dir>', SYMBOLS_OPTION_HELP, collect, [] as string[])
+    .option('--no-elf', NO_ELF_OPTION_HELP)
     .option('--json', 'print one JSON object (addresses as "0x…" strings)')
-    .action(async (file: string, opts: { symbols: string[]; json?: boolean }) => {
+    .action(async (file: string, opts: { symbols: string[]; elf?: boolean; json?: boolean }) => {
       const diagnostics = new Diagnostics();
-      const dirs = symbolSearchPath(opts.symbols, process.env.DUMPKIT_SYMBOLS, diagnostics);
-      const symbols = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
+      const symbols = openLocalSymbols(opts, diagnostics);
       const source = FileSource.open(file);
       try {
-        const analysis = await analyzeDump(source, { diagnostics, ...(symbols ? { symbols } : {}) });
+        const analysis = await analyzeDump(source, { diagnostics, ...(symbols.provider ? { symbols: symbols.provider } : {}) });
         process.stdout.write((opts.json ? toJson(analysis) : formatAnalysis(analysis)) + '\n');
       } finally {
-        await symbols?.close();
+        await symbols.close();
         await source.close();
       }
     });

@@ -9,9 +9,7 @@ import { processMinidump, type ProcessOptions } from '../../../core/processor/pr
 import { processStateToJson } from '../../../core/processor/json.js';
 import { processStateToMachineText, processStateToText } from '../../../core/processor/text.js';
 import { FileSource } from '../../file-source.js';
-import { SymbolChain } from '../../../core/symbols/chain.js';
-import { ElfSymbolProvider } from '../../../core/symbols/elf/elf-provider.js';
-import { fileSystemOpener, openSymbolProvider, symbolSearchPath } from '../../symbols/index.js';
+import { NO_ELF_OPTION_HELP, openLocalSymbols, SYMBOLS_OPTION_HELP } from '../../symbols/index.js';
 
 interface StackOptions {
   thread?: string[];
@@ -60,10 +58,10 @@ export function register(program: Command): void {
     .argument('<file>', 'a minidump (MDMP) or an x64 kernel dump (PAGEDU64)')
     .option('--thread <id>', 'walk this thread id (decimal or 0x…); repeatable', collect)
     .option('--all', 'walk every thread')
-    .option('--symbols <dir>', 'a Breakpad symbol directory (<debug file>/<debug id>/<name>.sym); repeatable; then DUMPKIT_SYMBOLS (`;`-separated, srv*DIR*URL keeps DIR)', collect)
+    .option('--symbols <dir>', SYMBOLS_OPTION_HELP, collect)
     .option('--json', "print rust-minidump's `minidump-stackwalk --json` shape")
     .option('-m, --machine-readable', "print Breakpad's `minidump_stackwalk -m` form")
-    .option('--no-elf', "do not read ELF images and debug files on this machine (module paths, /usr/lib/debug, <dir>/.build-id)")
+    .option('--no-elf', NO_ELF_OPTION_HELP)
     .option('--max-frames <n>', 'frames per thread (default 1024)')
     .action(async (file: string, opts: StackOptions) => {
       if (opts.json && opts.machineReadable) throw new DumpError('INVALID_ARGUMENT', '--json and --machine-readable exclude each other');
@@ -79,18 +77,12 @@ export function register(program: Command): void {
         const diagnostics = new Diagnostics();
         // Kernel dumps: the crashing thread and the threads of the listed processes; symbols also from the images in memory.
         const md = format === 'minidump' ? await Minidump.open(source, { diagnostics }) : await KernelDump.open(source, diagnostics);
-        const dirs = symbolSearchPath(opts.symbols ?? [], process.env.DUMPKIT_SYMBOLS, diagnostics);
-        const breakpad = dirs.length ? openSymbolProvider(dirs, diagnostics) : undefined;
-        // Then the ELF files on this machine: debug files by build id (the same directories, then
-        // /usr/lib/debug) and each module's own file when its build id matches.
-        const elf = opts.elf === false ? undefined : new ElfSymbolProvider(fileSystemOpener, { debugDirectories: dirs, diagnostics });
-        const providers = [breakpad, elf].filter((p): p is NonNullable<typeof p> => p !== undefined);
-        const symbols = providers.length > 1 ? new SymbolChain(providers) : providers[0];
+        const symbols = openLocalSymbols(opts, diagnostics);
         try {
-          process.stdout.write(await stackText(md, file, { threads, diagnostics, ...(symbols ? { symbols } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) }, opts));
+          const options = { threads, diagnostics, ...(symbols.provider ? { symbols: symbols.provider } : {}), ...(maxFrames !== undefined ? { maxFrames } : {}) };
+          process.stdout.write(await stackText(md, file, options, opts));
         } finally {
-          await breakpad?.close();
-          await elf?.close();
+          await symbols.close();
         }
       } finally {
         await source.close();
