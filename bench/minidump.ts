@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { summarizeMinidump } from '../src/core/minidump/summary.js';
 import { FileSource } from '../src/node/file-source.js';
 import { amd64Context, le, MinidumpBuilder, module, systemInfo, thread } from '../test/fixtures/minidump-builder.js';
+import { buildDist, formatStartup, infoStartup } from './_startup.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const corpus = fileURLToPath(new URL('../../shared/corpus/minidump/', import.meta.url));
@@ -103,9 +104,9 @@ export async function run(): Promise<void> {
     return;
   }
   // The published CLI runs compiled JavaScript: build dist/ so the process figures are what a user gets.
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  const compiled = build.status === 0;
-  if (!compiled) process.stdout.write(`(build failed, timing the tsx-run sources instead: ${build.stdout.slice(0, 200)})\n`);
+  const build = buildDist();
+  const compiled = build.ok;
+  if (!compiled) process.stdout.write(`(build failed, timing the tsx-run sources instead: ${build.output.slice(0, 200)})\n`);
   const t0n = performance.now();
   spawnSync(process.execPath, ['-e', '0']);
   process.stdout.write(`node start-up alone: ${fmtMs(performance.now() - t0n)}\n`);
@@ -166,6 +167,7 @@ export async function run(): Promise<void> {
         '\n',
     );
     process.stdout.write(`  (the same through tsx from the TypeScript sources: ${fmtMs(dt.ms)}, peak RSS ${dt.peakMiB.toFixed(0)} MiB)\n`);
+    if (compiled) process.stdout.write(formatStartup('  start-up, 2 GiB minidump', infoStartup(path)));
   } finally {
     rmSync(path, { force: true });
   }

@@ -1,0 +1,53 @@
+/**
+ * Start-up figures shared by the minidump and kernel benches: `dumpkit info FILE` through the
+ * published entry (bin/dumpkit.mjs, what a user runs) in a fresh process, beside a bare Node
+ * start-up (`node -e 0`), medians of several alternating runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/dumpkit.mjs', import.meta.url));
+
+/** Runs `npm run build` (dist/ and the CLI bundle) once; false (and why) when it fails. */
+export function buildDist(): { ok: boolean; output: string } {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { cwd: root, encoding: 'utf8' });
+  return { ok: r.status === 0, output: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+function wall(args: string[]): { ms: number; code: number | null } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'ignore' });
+  return { ms: performance.now() - t0, code: r.status };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export interface StartupFigures {
+  infoMs: number;
+  nodeMs: number;
+  code: number | null;
+  runs: number;
+}
+
+/** Medians over `runs` rounds, each round one `node -e 0` and one `dumpkit info FILE`. */
+export function infoStartup(file: string, runs = 7): StartupFigures {
+  const info: number[] = [];
+  const node: number[] = [];
+  let code: number | null = 0;
+  wall([bin, 'info', file]); // warm the page cache for the modules and the file's header
+  for (let i = 0; i < runs; i++) {
+    node.push(wall(['-e', '0']).ms);
+    const r = wall([bin, 'info', file]);
+    info.push(r.ms);
+    if (r.code !== 0) code = r.code;
+  }
+  return { infoMs: median(info), nodeMs: median(node), code, runs };
+}
+
+export function formatStartup(what: string, s: StartupFigures): string {
+  return (
+    `${what}: \`node bin/dumpkit.mjs info\` ${s.infoMs.toFixed(0)} ms (exit ${s.code}) | bare \`node -e 0\` ${s.nodeMs.toFixed(0)} ms | ` +
+    `ratio ${(s.infoMs / s.nodeMs).toFixed(2)}x, difference ${(s.infoMs - s.nodeMs).toFixed(0)} ms (medians of ${s.runs} alternating fresh processes)\n`
+  );
+}
