@@ -8,13 +8,14 @@
  * /usr/bin/time's max RSS for LLDB (when /usr/bin/time exists).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeMinidump } from '../src/core/minidump/summary.js';
 import { FileSource } from '../src/node/file-source.js';
 import { amd64Context, le, MinidumpBuilder, module, systemInfo, thread } from '../test/fixtures/minidump-builder.js';
+import { corpusMinidumps } from '../test/helpers/corpus.js';
 import { buildDist, formatStartup, infoStartup } from './_startup.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -28,14 +29,6 @@ const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh
 const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(corpus).sort()) {
-    const p = join(corpus, d);
-    if (statSync(p).isDirectory()) for (const f of readdirSync(p).sort()) if (f.endsWith('.dmp')) out.push(join(p, f));
-  }
-  return out;
-}
 
 async function summarizeFile(path: string): Promise<boolean> {
   const src = FileSource.open(path);
@@ -110,7 +103,7 @@ export async function run(): Promise<void> {
   const t0n = performance.now();
   spawnSync(process.execPath, ['-e', '0']);
   process.stdout.write(`node start-up alone: ${fmtMs(performance.now() - t0n)}\n`);
-  const files = corpusFiles();
+  const files = corpusMinidumps();
   process.stdout.write(`lldb: ${lldb ?? 'not installed (apt-get install -y lldb)'}\n`);
 
   // 1. In-process: open + summarize the whole corpus.

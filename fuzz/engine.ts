@@ -5,14 +5,18 @@
  * distinct failure (type + top frame; timeouts and heap failures by seed).
  */
 import { Worker } from 'node:worker_threads';
-import { mutant } from './mutate.js';
+import { inputAt } from './mutate.js';
 import { loadTarget } from './registry.js';
+import type { Seed } from './types.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 export interface FuzzOptions {
   target: string;
+  /** How many mutants to run. */
   count: number;
   seed: number;
+  /** Run these inputs as they are instead of mutants (regression replay); `count` is ignored. */
+  replay?: Seed[];
   /** Per-input time bound (default 2000 ms). */
   timeLimitMs?: number;
   /** Per-input heap bound in MiB (default 256): growth above it, or the worker running out, fails. */
@@ -65,21 +69,25 @@ export interface FuzzStats {
   wallMs: number;
 }
 
-const GRACE_MS = 300_000; // a worker's start-up (seed generation) before its first input
+const GRACE_MS = 60_000; // a worker's start-up (loading the target's modules) before its first input
 
 export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
   const timeLimitMs = o.timeLimitMs ?? 2000;
   const heapLimitMb = o.heapLimitMb ?? 256;
   const slowMs = o.slowMs ?? 100;
-  const jobs = Math.max(1, Math.min(o.jobs ?? 1, o.count || 1));
   const t0 = performance.now();
+  // seeds are made once, here, and handed to the workers (and used to make lost inputs again)
+  const set = o.replay ? { seeds: o.replay, notes: [] } : await (await loadTarget(o.target)).seeds();
+  const source = { inputs: o.replay?.map((r) => r.bytes), seeds: set.seeds, runSeed: o.seed };
+  const count = o.replay ? o.replay.length : o.count;
+  const jobs = Math.max(1, Math.min(o.jobs ?? 1, count || 1));
   const s: FuzzStats = {
     target: o.target,
     runSeed: o.seed,
-    count: o.count,
+    count,
     done: 0,
-    seeds: 0,
-    notes: [],
+    seeds: set.seeds.length,
+    notes: set.notes,
     ok: 0,
     dumpErrors: {},
     accessorErrors: {},
@@ -96,12 +104,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
   };
   const byKey = new Map<string, Failure>();
   const pending: Promise<unknown>[] = [];
-  let seedsInMain: Awaited<ReturnType<Awaited<ReturnType<typeof loadTarget>>['seeds']>> | undefined;
   /** The input again, made in this thread (for inputs whose worker could not report them). */
-  const remake = async (index: number) => {
-    seedsInMain ??= await (await loadTarget(o.target)).seeds();
-    return mutant(seedsInMain.seeds, o.seed, index);
-  };
+  const remake = (index: number) => Promise.resolve(inputAt(source, index));
   const record = (f: Omit<Failure, 'count'>): void => {
     const had = byKey.get(f.key);
     if (had) had.count++;
@@ -145,17 +149,15 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
         start();
       };
       const start = (): void => {
-        if (next >= o.count) return finish();
+        if (next >= count) return finish();
         ready = false;
         beat = performance.now();
-        const data: WorkerData = { target: o.target, runSeed: o.seed, start: next, step: jobs, end: o.count };
+        const data: WorkerData = { target: o.target, ...source, start: next, step: jobs, end: count };
         worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb + 64 } });
         worker.on('message', (msg: WorkerMessage) => {
           beat = performance.now();
           if (msg.type === 'ready') {
             ready = true;
-            s.seeds = msg.seeds;
-            if (s.notes.length === 0) s.notes = msg.notes;
             return;
           }
           next = msg.index + jobs;
@@ -203,7 +205,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
           }
         });
         worker.on('exit', () => {
-          if (!settled && ready && next >= o.count) finish();
+          if (!settled && ready && next >= count) finish();
         });
         timer = setInterval(() => {
           const waited = performance.now() - beat;

@@ -121,3 +121,9 @@ export function mutant(seeds: readonly Seed[], runSeed: number, index: number): 
   }
   return { bytes, seed: base.name, steps };
 }
+
+/** Input `index` of a run: the given input (replay), or the mutant of the seeds. */
+export function inputAt(d: { inputs?: Uint8Array[]; seeds: readonly Seed[]; runSeed: number }, index: number): Mutant {
+  if (d.inputs) return { bytes: d.inputs[index]!, seed: d.seeds[index]?.name ?? `input ${index}`, steps: [] };
+  return mutant(d.seeds, d.runSeed, index);
+}

@@ -7,11 +7,15 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DumpError } from '../src/core/errors.js';
 import { describeThrown, failureKey } from './failure.js';
-import { mutant } from './mutate.js';
+import { inputAt } from './mutate.js';
 import { loadTarget } from './registry.js';
+import type { Seed } from './types.js';
 
 export interface WorkerData {
   target: string;
+  /** Inputs to run as they are (replay of regressions), or else mutants of `seeds`. */
+  inputs?: Uint8Array[];
+  seeds: Seed[];
   runSeed: number;
   start: number;
   step: number;
@@ -19,7 +23,7 @@ export interface WorkerData {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; seeds: number; notes: string[] }
+  | { type: 'ready' }
   | {
       type: 'result';
       index: number;
@@ -40,11 +44,10 @@ const heap = (): number => {
 const d = workerData as WorkerData;
 const port = parentPort!;
 const target = await loadTarget(d.target);
-const { seeds, notes } = await target.seeds();
-port.postMessage({ type: 'ready', seeds: seeds.length, notes } satisfies WorkerMessage);
+port.postMessage({ type: 'ready' } satisfies WorkerMessage);
 
 for (let index = d.start; index < d.end; index += d.step) {
-  const m = mutant(seeds, d.runSeed, index);
+  const m = inputAt(d, index);
   const before = heap();
   const t0 = performance.now();
   let msg: WorkerMessage;

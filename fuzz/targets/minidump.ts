@@ -6,9 +6,7 @@
  * dumpkit's minidump writer from a scripted process (full, miniplus, mini) and three built by the
  * test builder (Windows amd64 with an exception, x86, ARM64 with Memory64List).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { MemorySink } from '../../src/core/bytes/byte-sink.js';
 import { MemorySource } from '../../src/core/bytes/memory-source.js';
 import { toJson } from '../../src/core/hex.js';
@@ -19,10 +17,11 @@ import { formatMinidumpSummary, summarizeMinidump } from '../../src/core/minidum
 import { captureProcess } from '../../src/node/capture/capture.js';
 import { FakeProcess } from '../../test/fixtures/fake-process.js';
 import * as B from '../../test/fixtures/minidump-builder.js';
+import { corpusMinidumps, corpusRoot } from '../../test/helpers/corpus.js';
 import { Accessors, layout, Peek } from '../drive.js';
 import type { Field, FuzzTarget, RunOutcome, Seed } from '../types.js';
 
-const corpus = fileURLToPath(new URL('../../../shared/corpus/minidump/', import.meta.url));
+const corpus = `${corpusRoot}minidump/`;
 
 // ---- layouts (literal offsets: MINIDUMP_HEADER, MINIDUMP_DIRECTORY and the stream headers) ----
 
@@ -92,15 +91,6 @@ export function minidumpFields(b: Uint8Array): Field[] {
 
 // ---- seeds ----
 
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(corpus).sort()) {
-    const p = join(corpus, d);
-    if (statSync(p).isDirectory()) for (const f of readdirSync(p).sort()) if (f.endsWith('.dmp')) out.push(join(p, f));
-  }
-  return out;
-}
-
 function built(): [string, Uint8Array][] {
   const win = new B.MinidumpBuilder({ capacity: 8, flags: 0x1n });
   win.stream(7, B.systemInfo({ arch: 9, platform: 2, major: 10, build: 19041, ncpu: 4, csdRva: win.string('') }));
@@ -136,7 +126,7 @@ function built(): [string, Uint8Array][] {
 async function seeds(): Promise<{ seeds: Seed[]; notes: string[] }> {
   const out: [string, Uint8Array][] = [];
   const notes: string[] = [];
-  if (existsSync(corpus)) for (const f of corpusFiles()) out.push([f.slice(corpus.length), readFileSync(f)]);
+  if (existsSync(corpus)) for (const f of corpusMinidumps()) out.push([f.slice(corpus.length), readFileSync(f)]);
   else notes.push(`corpus not found at ${corpus}: generated seeds only`);
   for (const variety of ['full', 'miniplus', 'mini'] as const) {
     const sink = new MemorySink();
