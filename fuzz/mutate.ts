@@ -22,6 +22,24 @@ const BOUNDARY: readonly bigint[] = [
   0x4547415045474150n, // the PAGE filler of kernel dump headers
 ];
 
+/** Values where 64-bit fields stop fitting a JavaScript number (2^53) or wrap (2^64): asked for more often. */
+const WIDE: readonly bigint[] = [TWO53 - 0x1000n, TWO53 - 0x2000n, TWO53 - 1n, TWO53, TWO53 + 0x1000n, 0x8000000000000000n, 0xfffffffffffff000n, 0xffffffffffffffffn];
+
+/**
+ * Fields that place or size things (offsets, RVAs, counts, sizes, page numbers, table bases) decide
+ * what a reader does next: they are picked four times as often as the others.
+ */
+const STRUCTURAL = /Rva|Size|Count|Number|First|Pages|Offset|DirectoryTableBase|BasePage|PageCount|DumpType|StartOfMemoryRange|Pfn|map|Entries/;
+
+function pickField(rng: Rng, fields: readonly Field[]): Field {
+  const weight = (f: Field): number => (STRUCTURAL.test(f.name) ? 4 : 1);
+  let total = 0;
+  for (const f of fields) total += weight(f);
+  let r = rng.int(0, total - 1);
+  for (const f of fields) if ((r -= weight(f)) < 0) return f;
+  return fields[fields.length - 1]!;
+}
+
 function widthMask(size: number): bigint {
   return (1n << BigInt(size * 8)) - 1n;
 }
@@ -46,6 +64,7 @@ const hexn = (v: bigint | number): string => `0x${v.toString(16)}`;
 function fieldValue(rng: Rng, b: Uint8Array, f: Field): bigint {
   const old = readField(b, f);
   const r = rng.int(0, 9);
+  if (r <= 1 && f.size === 8) return rng.pick(WIDE);
   if (r <= 5) return rng.pick(BOUNDARY);
   if (r === 6) return BigInt(b.length) + BigInt(rng.int(-16, 16));
   if (r === 7) return old + BigInt(rng.int(-4, 4));
@@ -57,7 +76,7 @@ function fieldValue(rng: Rng, b: Uint8Array, f: Field): bigint {
 function hotOffset(rng: Rng, b: Uint8Array, fields: Field[]): number {
   if (b.length === 0) return 0;
   const r = rng.int(0, 3);
-  if (r === 0 && fields.length) return Math.min(b.length - 1, rng.pick(fields).offset + rng.int(0, 7));
+  if (r === 0 && fields.length) return Math.min(b.length - 1, pickField(rng, fields).offset + rng.int(0, 7));
   if (r === 1) return rng.int(0, Math.min(b.length, 0x3000) - 1);
   return rng.int(0, b.length - 1);
 }
@@ -81,7 +100,7 @@ export function mutant(seeds: readonly Seed[], runSeed: number, index: number): 
     const live = fields.filter((f) => f.offset + f.size <= bytes.length);
     const r = rng.int(0, 99);
     if (r < 40 && live.length) {
-      const f = rng.pick(live);
+      const f = pickField(rng, live);
       const v = fieldValue(rng, bytes, f);
       writeField(bytes, f, v);
       steps.push(`u${f.size * 8} ${f.name} @${hexn(f.offset)} = ${hexn(v & widthMask(f.size))}`);
@@ -99,7 +118,7 @@ export function mutant(seeds: readonly Seed[], runSeed: number, index: number): 
     } else if (r < 80) {
       // truncation: at a field (inside a structure), near the end, or anywhere
       const t = rng.int(0, 2);
-      const at = t === 0 && live.length ? rng.pick(live).offset + rng.int(0, 8) : t === 1 ? bytes.length - rng.int(1, 4096) : rng.int(0, bytes.length);
+      const at = t === 0 && live.length ? pickField(rng, live).offset + rng.int(0, 8) : t === 1 ? bytes.length - rng.int(1, 4096) : rng.int(0, bytes.length);
       const cut = Math.max(0, Math.min(bytes.length, at));
       bytes = bytes.slice(0, cut);
       steps.push(`truncate to ${hexn(cut)}`);

@@ -44,6 +44,9 @@ const heap = (): number => {
 const d = workerData as WorkerData;
 const port = parentPort!;
 const target = await loadTarget(d.target);
+// warm up (module loading, first compilation) on an unmutated seed, so that it does not count against
+// the first input's time bound; replays have no known-good input to warm up on
+if (!d.inputs && d.seeds[0]) await target.run(d.seeds[0].bytes).catch(() => undefined);
 port.postMessage({ type: 'ready' } satisfies WorkerMessage);
 
 for (let index = d.start; index < d.end; index += d.step) {
