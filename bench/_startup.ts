@@ -1,7 +1,9 @@
 /**
  * Start-up figures shared by the minidump and kernel benches: `dumpkit info FILE` through the
  * published entry (bin/dumpkit.mjs, what a user runs) in a fresh process, beside a bare Node
- * start-up (`node -e 0`), medians of several alternating runs.
+ * start-up (`node -e 0`), medians of several alternating runs. DUMPKIT_BENCH_BASELINE_BIN=<another
+ * checkout's bin/dumpkit.mjs> times that one too, in the same rounds (before/after a change);
+ * DUMPKIT_BENCH_STARTUP_RUNS sets the rounds (default 11).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,26 +30,34 @@ export interface StartupFigures {
   nodeMs: number;
   code: number | null;
   runs: number;
+  baseline?: { bin: string; infoMs: number };
 }
 
 /** Medians over `runs` rounds, each round one `node -e 0` and one `dumpkit info FILE`. */
-export function infoStartup(file: string, runs = 7): StartupFigures {
+export function infoStartup(file: string, runs = Number(process.env.DUMPKIT_BENCH_STARTUP_RUNS ?? 11)): StartupFigures {
   const info: number[] = [];
   const node: number[] = [];
+  const before: number[] = [];
+  const baseline = process.env.DUMPKIT_BENCH_BASELINE_BIN;
   let code: number | null = 0;
   wall([bin, 'info', file]); // warm the page cache for the modules and the file's header
+  if (baseline) wall([baseline, 'info', file]);
   for (let i = 0; i < runs; i++) {
     node.push(wall(['-e', '0']).ms);
+    if (baseline) before.push(wall([baseline, 'info', file]).ms);
     const r = wall([bin, 'info', file]);
     info.push(r.ms);
     if (r.code !== 0) code = r.code;
   }
-  return { infoMs: median(info), nodeMs: median(node), code, runs };
+  return { infoMs: median(info), nodeMs: median(node), code, runs, baseline: baseline ? { bin: baseline, infoMs: median(before) } : undefined };
 }
 
 export function formatStartup(what: string, s: StartupFigures): string {
   return (
     `${what}: \`node bin/dumpkit.mjs info\` ${s.infoMs.toFixed(0)} ms (exit ${s.code}) | bare \`node -e 0\` ${s.nodeMs.toFixed(0)} ms | ` +
-    `ratio ${(s.infoMs / s.nodeMs).toFixed(2)}x, difference ${(s.infoMs - s.nodeMs).toFixed(0)} ms (medians of ${s.runs} alternating fresh processes)\n`
+    `ratio ${(s.infoMs / s.nodeMs).toFixed(2)}x, difference ${(s.infoMs - s.nodeMs).toFixed(0)} ms (medians of ${s.runs} alternating fresh processes)\n` +
+    (s.baseline
+      ? `    baseline ${s.baseline.bin}: ${s.baseline.infoMs.toFixed(0)} ms, ratio ${(s.baseline.infoMs / s.nodeMs).toFixed(2)}x node, difference ${(s.baseline.infoMs - s.nodeMs).toFixed(0)} ms; this/baseline ${(s.infoMs / s.baseline.infoMs).toFixed(2)}x\n`
+      : '')
   );
 }

@@ -160,6 +160,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
             ready = true;
             return;
           }
+          if (msg.type === 'done') return finish();
           next = msg.index + jobs;
           s.done++;
           if (msg.ms > s.slowestMs) [s.slowestMs, s.slowestIndex] = [msg.ms, msg.index];
@@ -208,6 +209,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
           if (!settled && ready && next >= count) finish();
         });
         timer = setInterval(() => {
+          if (next >= count) return finish();
           const waited = performance.now() - beat;
           if (ready ? waited > timeLimitMs : waited > GRACE_MS) {
             if (!ready) return finish(new Error(`fuzz target ${o.target}: the worker did not start in ${GRACE_MS / 1000} s`));

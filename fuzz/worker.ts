@@ -24,6 +24,7 @@ export interface WorkerData {
 
 export type WorkerMessage =
   | { type: 'ready' }
+  | { type: 'done' }
   | {
       type: 'result';
       index: number;
@@ -68,3 +69,5 @@ for (let index = d.start; index < d.end; index += d.step) {
   msg.heapGrowth = heap() - before;
   port.postMessage(msg);
 }
+// the worker's loader thread (tsx) may keep it alive: say it is finished
+port.postMessage({ type: 'done' } satisfies WorkerMessage);
