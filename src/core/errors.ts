@@ -59,3 +59,12 @@ export function formatRange(range: ByteRange): string {
 export function isDumpError(e: unknown): e is DumpError {
   return e instanceof DumpError;
 }
+
+/**
+ * For a catch that turns bad input into a diagnostic: returns `e` when it is a DumpError and
+ * rethrows anything else — any other exception is a bug and must surface, never become a note.
+ */
+export function onlyDumpError(e: unknown): DumpError {
+  if (e instanceof DumpError) return e;
+  throw e;
+}

@@ -15,15 +15,6 @@ export function hexPad(value: bigint | number, digits: number): string {
   return `0x${v.toString(16).padStart(digits, '0')}`;
 }
 
-/** Parses `0x…`, decimal, or with `` ` `` separators as WinDbg prints them (`fffff800`12345678`). */
-export function parseAddress(text: string): bigint {
-  const t = text.trim().replace(/`/g, '').replace(/_/g, '');
-  if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
-  if (/^[0-9]+$/.test(t)) return BigInt(t);
-  if (/^[0-9a-f]+h?$/i.test(t)) return BigInt('0x' + t.replace(/h$/i, ''));
-  throw new RangeError(`not an address: ${JSON.stringify(text)}`);
-}
-
 /** Classic hex dump: address, 16 bytes, ASCII. */
 export function hexDump(bytes: Uint8Array, baseAddress: bigint, width = 16): string {
   const lines: string[] = [];

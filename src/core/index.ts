@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './diagnostics.js';
 export * from './hex.js';
+export * from './numbers.js';
 export * from './detect.js';
 export * from './bytes/byte-source.js';
 export * from './bytes/memory-source.js';

@@ -1,5 +1,5 @@
-import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ByteSink } from '../core/bytes/byte-sink.js';
 import { DumpError } from '../core/errors.js';
 
@@ -83,13 +83,16 @@ export class FileSink implements ByteSink {
    * Returns the final path.
    */
   commit(options: { sync?: boolean } = {}): string {
-    if (this.fd === undefined) throw new DumpError('IO', `${this.finalPath}: sink already closed`);
-    ftruncateSync(this.fd, this.position); // reserved bytes at the end that were never written still count
-    if (options.sync) fsyncSync(this.fd);
-    closeSync(this.fd);
+    const fd = this.fd;
+    if (fd === undefined) throw new DumpError('IO', `${this.finalPath}: sink already closed`);
+    ioStep(`writing ${this.tempPath}`, () => {
+      ftruncateSync(fd, this.position); // reserved bytes at the end that were never written still count
+      if (options.sync) fsyncSync(fd);
+    });
     this.fd = undefined;
+    ioStep(`closing ${this.tempPath}`, () => closeSync(fd)); // a delayed write error (NFS, quota) shows here
     if (this.overwrite) {
-      renameSync(this.tempPath, this.finalPath);
+      ioStep(`renaming ${this.tempPath} to ${this.finalPath}`, () => renameSync(this.tempPath, this.finalPath));
     } else {
       // link() fails if the final name appeared meanwhile: no silent replacement, even in a race.
       try {
@@ -119,6 +122,49 @@ export class FileSink implements ByteSink {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/** Runs a file-system step; its errno error becomes a one-line IO (or PERMISSION) DumpError saying what was being done. */
+function ioStep(what: string, step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string') throw e;
+    throw new DumpError(err.code === 'EACCES' || err.code === 'EPERM' ? 'PERMISSION' : 'IO', `${what}: ${err.code}`);
+  }
+}
+
+/**
+ * Runs `f` with folder `dir` (and its missing parents) created, for a file about to be written in
+ * it; if `f` fails, removes the folders this call created (those still empty), so that an aborted
+ * write leaves no empty tree behind.
+ */
+export async function inNewFolders<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  let first: string | undefined;
+  ioStep(`cannot create ${dir}`, () => {
+    first = mkdirSync(dir, { recursive: true });
+  });
+  try {
+    return await f();
+  } catch (e) {
+    if (first !== undefined) removeEmptyFolders(resolve(dir), resolve(first));
+    throw e;
+  }
+}
+
+/** rmdir from `dir` up to and including `top`, stopping at the first folder that is not empty. */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top); d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+      throw e;
+    }
+    if (d === top) return;
   }
 }
 

@@ -1,6 +1,46 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { checkRange, type ByteSource } from '../core/bytes/byte-source.js';
 import { DumpError } from '../core/errors.js';
+
+/**
+ * Opens an input for reading — the one way every input (dumps, configs) is opened: non-blocking,
+ * so that a FIFO cannot stall `open` waiting for a writer, then refused unless it is a regular file
+ * (or a block device holding a dump). O_NONBLOCK changes nothing for reads of regular files.
+ */
+function openInput(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new DumpError(err.code === 'EACCES' ? 'PERMISSION' : 'IO', `cannot open ${path}: ${err.code ?? err.message}`);
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile() && !st.isBlockDevice()) {
+    closeSync(fd);
+    const kind = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() ? 'a character device' : st.isSocket() ? 'a socket' : 'not a file';
+    throw new DumpError('IO', `${path} is not a regular file (${kind})`);
+  }
+  return { fd, size: st.size };
+}
+
+/**
+ * A small text input (a config) read whole, refused when larger than `maxBytes` (checked before
+ * reading, and again while reading in case it grows).
+ */
+export function readInputText(path: string, what: string, maxBytes: number): string {
+  const { fd, size } = openInput(path);
+  try {
+    if (size > maxBytes) throw new DumpError('COUNT_TOO_LARGE', `${what} ${path} is ${size} bytes; the limit is ${maxBytes}`);
+    const buf = Buffer.alloc(maxBytes + 1);
+    let done = 0;
+    for (let n; done <= maxBytes && (n = readSync(fd, buf, done, buf.length - done, done)) > 0; ) done += n;
+    if (done > maxBytes) throw new DumpError('COUNT_TOO_LARGE', `${what} ${path} grew past the limit of ${maxBytes} bytes while being read`);
+    return buf.subarray(0, done).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * A ByteSource over a file: positioned reads with readSync (fast for page-sized reads from the
@@ -16,19 +56,8 @@ export class FileSource implements ByteSource {
   }
 
   static open(path: string): FileSource {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new DumpError(err.code === 'EACCES' ? 'PERMISSION' : 'IO', `cannot open ${path}: ${err.code ?? err.message}`);
-    }
-    const st = fstatSync(fd);
-    if (!st.isFile() && !st.isBlockDevice()) {
-      closeSync(fd);
-      throw new DumpError('IO', `${path} is not a regular file`);
-    }
-    return new FileSource(fd, st.size, path);
+    const { fd, size } = openInput(path);
+    return new FileSource(fd, size, path);
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {

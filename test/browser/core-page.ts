@@ -1,5 +1,5 @@
 /**
- * Runs INSIDE headless Chromium (bundled by test/browser-core.test.ts with esbuild, platform "browser").
+ * Runs INSIDE headless Chromium (bundled by test/core/browser-core.test.ts with esbuild, platform "browser").
  * Builds small dumps in memory, wraps them in Blobs → BlobSource, and uses the format core on them.
  * The result goes into <pre id="result"> as JSON, which the test reads back with --dump-dom.
  * Byte layouts are written literally here (COMMON.md: fixtures do not import the reader's tables).

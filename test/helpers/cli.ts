@@ -17,3 +17,27 @@ export function runCli(args: string[], options: { cwd?: string; input?: string; 
     env: options.env ? { ...process.env, ...options.env } : process.env,
   });
 }
+
+export interface CliRun {
+  args: string[];
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs several CLI invocations in one process (test/helpers/cli-batch.ts: main() per argv), saving
+ * the TypeScript start-up per run. Use for commands that neither block nor exit the process.
+ */
+export function runCliBatch(runs: string[][], options: { cwd?: string; timeoutMs?: number } = {}): CliRun[] {
+  const batchTs = fileURLToPath(new URL('./cli-batch.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, batchTs], {
+    cwd: options.cwd ?? projectRoot,
+    encoding: 'utf8',
+    input: JSON.stringify(runs),
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`cli-batch failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as CliRun[];
+}

@@ -6,6 +6,7 @@
 import type { ByteSource } from '../bytes/byte-source.js';
 import { readStruct, StructView } from '../bytes/struct-view.js';
 import { DumpError } from '../errors.js';
+import { PHYSICAL_FRAME_MASK } from './limits.js';
 
 export const PAGE_SIZE = 0x1000;
 export const PAGE_FILLER32 = 0x45474150; // 'PAGE'
@@ -353,11 +354,18 @@ export function parseHeader32(v: StructView): KernelDumpHeader {
 
 /**
  * The header's DirectoryTableBase without PCID/flag bits (a PAE PDPT is only 32-byte aligned; an
- * ARM64 TTBR carries the ASID in bits 48..63 and CnP in bit 0).
+ * ARM64 TTBR carries the ASID in bits 48..63 and CnP in bit 0), and without the bits above the
+ * 52-bit physical address space (reserved in CR3; `dtbReservedBits` says when a file sets them).
  */
 export function dtbOf(header: KernelDumpHeader): bigint {
   if (header.machineImageType === IMAGE_FILE_MACHINE_ARM64) return header.directoryTableBase & 0x0000fffffffff000n;
-  return header.directoryTableBase & (header.paeEnabled ? ~0x1fn : ~0xfffn);
+  return header.directoryTableBase & (header.paeEnabled ? PHYSICAL_FRAME_MASK | 0xfe0n : PHYSICAL_FRAME_MASK);
+}
+
+/** The bits of an x86/x64 header DirectoryTableBase above the physical address space (bits 52..63), or 0n. */
+export function dtbReservedBits(header: KernelDumpHeader): bigint {
+  if (header.machineImageType === IMAGE_FILE_MACHINE_ARM64) return 0n;
+  return header.directoryTableBase & ~(PHYSICAL_FRAME_MASK | 0xfffn);
 }
 
 /** 0x2000 (or 0x1000) bytes of `PAGE` filler: the starting point of every header Windows writes. */

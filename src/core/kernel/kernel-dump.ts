@@ -10,6 +10,8 @@ import { parseContext, type ContextArch, type CpuContext } from './context.js';
 import {
   DUMP_TYPE_NAMES,
   dtbOf,
+  dtbReservedBits,
+  DUMP_HEADER64,
   IMAGE_FILE_MACHINE_AMD64,
   IMAGE_FILE_MACHINE_ARM64,
   IMAGE_FILE_MACHINE_I386,
@@ -46,6 +48,12 @@ export class KernelDump {
   static async open(source: ByteSource, diag: Diagnostics = new Diagnostics()): Promise<KernelDump> {
     const header = await readKernelHeader(source);
     const machine = machineOf(header);
+    const reserved = dtbReservedBits(header);
+    if (reserved !== 0n) {
+      diag.add(
+        `DirectoryTableBase ${hex(header.directoryTableBase)} sets bits above the 52 physical-address bits (${hex(reserved)}, bytes ${hex(DUMP_HEADER64.DirectoryTableBase)}-${hex(DUMP_HEADER64.DirectoryTableBase + 8)}); they are ignored`,
+      );
+    }
     const layout = await buildPageIndex(source, header, diag);
     const physical = layout ? new PhysicalMemory(source, layout.index) : undefined;
     let dataEnd = layout?.dataEnd ?? header.headerSize;

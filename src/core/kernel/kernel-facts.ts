@@ -5,7 +5,7 @@
  */
 import { StructView } from '../bytes/struct-view.js';
 import type { Diagnostics } from '../diagnostics.js';
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { LIMITS } from './limits.js';
 import { EPROCESS, KDBG_OWNER_TAG, KDDEBUGGER_DATA64, KLDR_DATA_TABLE_ENTRY, UNICODE_STRING64 } from './offsets.js';
@@ -90,7 +90,7 @@ export async function* walkList(vm: VirtualMemory, head: bigint, what: string, d
   try {
     link = await vm.readU64(head);
   } catch (e) {
-    diag.add(`${what}: cannot read the list head at ${hex(head)}: ${(e as Error).message}`);
+    diag.add(`${what}: cannot read the list head at ${hex(head)}: ${onlyDumpError(e).message}`);
     return;
   }
   while (link !== head) {
@@ -111,7 +111,7 @@ export async function* walkList(vm: VirtualMemory, head: bigint, what: string, d
     try {
       link = await vm.readU64(link);
     } catch (e) {
-      diag.add(`${what}: cannot follow Flink at ${hex(link)}: ${(e as Error).message}`);
+      diag.add(`${what}: cannot follow Flink at ${hex(link)}: ${onlyDumpError(e).message}`);
       return;
     }
   }
@@ -133,11 +133,11 @@ export async function readLoadedModules(vm: VirtualMemory, listHead: bigint, dia
         name = await readUnicodeString64(vm, entry + BigInt(K.BaseDllName));
         fullName = await readUnicodeString64(vm, entry + BigInt(K.FullDllName));
       } catch (e) {
-        diag.add(`module at ${hex(base)}: name not readable: ${(e as Error).message}`);
+        diag.add(`module at ${hex(base)}: name not readable: ${onlyDumpError(e).message}`);
       }
       out.push({ base, size, name, fullName });
     } catch (e) {
-      diag.add(`PsLoadedModuleList entry at ${hex(entry)} not readable: ${(e as Error).message}`);
+      diag.add(`PsLoadedModuleList entry at ${hex(entry)} not readable: ${onlyDumpError(e).message}`);
       break;
     }
   }
@@ -166,7 +166,7 @@ export async function readProcesses(vm: VirtualMemory, listHead: bigint, diag: D
         directoryTableBase: v.u64(EPROCESS.DirectoryTableBase),
       });
     } catch (e) {
-      diag.add(`EPROCESS at ${hex(ep)} not readable: ${(e as Error).message}`);
+      diag.add(`EPROCESS at ${hex(ep)} not readable: ${onlyDumpError(e).message}`);
     }
   }
   return out;

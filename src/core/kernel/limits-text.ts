@@ -3,13 +3,28 @@
  * page coverage), phrased as the debugger would.
  */
 import { hex } from '../hex.js';
-import { ATTRIBUTE_LIVE_DUMP } from './header.js';
+import { ATTRIBUTE_LIVE_DUMP, type KernelDumpHeader } from './header.js';
 import { isLiveDumpCode } from './bugcheck.js';
-import type { KernelDump } from './kernel-dump.js';
+import type { PhysicalMemory } from './physical.js';
+import type { TriageDump } from './triage.js';
+
+/** What the limits are derived from: the facts of an opened kernel dump (a KernelDump has them all). */
+export interface LimitFacts {
+  dumpType: number;
+  dumpTypeName: string;
+  kernelOnly: boolean;
+  machine: string;
+  header: Pick<KernelDumpHeader, 'attributes' | 'bugCheckCode'>;
+  triage: TriageDump | undefined;
+  physical: PhysicalMemory | undefined;
+  source: { size: number };
+  /** End of the page data (or of the small dump) as the header describes it. */
+  dataEnd: number;
+}
 
 export const MISSING_PAGES_HINT = 'read on anyway with --ignore-missing-pages (missing pages read as zeros, like .ignore_missing_pages)';
 
-export function describeLimits(d: KernelDump): string[] {
+export function describeLimits(d: LimitFacts): string[] {
   const out: string[] = [];
   const t = d.dumpType;
   const h = d.header;
@@ -61,7 +76,7 @@ export function describeLimits(d: KernelDump): string[] {
   return out;
 }
 
-function truncatedPages(d: KernelDump): number {
+function truncatedPages(d: LimitFacts): number {
   const need = d.dataEnd;
   return need > d.source.size ? Math.ceil((need - d.source.size) / 0x1000) : 0;
 }

@@ -13,7 +13,17 @@ export const LIMITS = {
   maxDataBlocks: 1 << 20,
   maxSecondaryRecords: 1 << 20,
   maxStringChars: 32768,
+  /**
+   * Physical addresses are below 2^52: the architectural maximum of x64 (MAXPHYADDR <= 52) and of
+   * ARM64 (52-bit PA). Anything at or above is not an address, and would not be a safe integer.
+   */
+  maxPhysicalAddress: 2 ** 52,
+  /** File offsets read from a dump are below 2^52 (4 PiB), so offset arithmetic stays exact. */
+  maxFileOffset: 2 ** 52,
 } as const;
+
+/** The physical-address bits of a 64-bit table base or entry (bits 12..51). */
+export const PHYSICAL_FRAME_MASK = 0x000ffffffffff000n;
 
 /**
  * Reads `length` bytes starting at address `start` piece by piece: `piece(addr, into)` fills the

@@ -191,6 +191,14 @@ export async function buildPageIndex(source: ByteSource, header: KernelDumpHeade
   throw new DumpError('UNSUPPORTED', `DumpType ${t} is not a known kernel dump layout`, { offset: H === 0x2000 ? 0xf98 : 0xf88, length: 4 });
 }
 
+/** A physical read must lie below 2^52 (the architectural limit): beyond is no address at all. */
+function checkPhysicalRange(pa: bigint, length: number): void {
+  const max = BigInt(LIMITS.maxPhysicalAddress);
+  if (pa < 0n || pa >= max || (Number.isSafeInteger(length) && pa + BigInt(Math.max(length, 0)) > max)) {
+    throw new DumpError('INVALID_ARGUMENT', `physical address ${hex(pa)} (+${length} bytes) is beyond the 52-bit physical address space`);
+  }
+}
+
 function checkPagesInFile(source: ByteSource, firstPage: number, pages: number, what: string, diag: Diagnostics): void {
   const need = firstPage + pages * PAGE_SIZE;
   if (need > source.size) {
@@ -247,6 +255,9 @@ async function bitmapLayout(source: ByteSource, header: KernelDumpHeader, diag: 
   }
   if (v.u32(4) !== 0x504d5544) diag.add(`bitmap header ValidDump at ${hex(at + 4)} is not DUMP`);
   const firstPage = v.u64n(BMP_DUMP_HEADER.FirstPage);
+  if (firstPage >= LIMITS.maxFileOffset) {
+    throw new DumpError('OUT_OF_BOUNDS', `bitmap FirstPage ${hex(firstPage)} is not a file offset (at or above 2^52)`, { offset: at + BMP_DUMP_HEADER.FirstPage, length: 8 });
+  }
   const declared = v.u64n(BMP_DUMP_HEADER.TotalPresentPages);
   const bits = v.u64n(BMP_DUMP_HEADER.Pages);
   if (bits > LIMITS.maxPhysicalPages) {
@@ -392,6 +403,7 @@ export class PhysicalMemory {
    * dump lacks read as zeros (like WinDbg's .ignore_missing_pages).
    */
   async read(pa: bigint, length: number, options: { ignoreMissing?: boolean } = {}): Promise<Uint8Array> {
+    checkPhysicalRange(pa, length);
     return readPieces(pa, length, async (a, into) => {
       const pfn = Number(a >> 12n);
       const inPage = Number(a & 0xfffn);

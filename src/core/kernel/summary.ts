@@ -1,6 +1,7 @@
 /** `dumpkit info` for kernel dumps: a JSON-ready summary and its text rendering. */
 import type { ByteSource } from '../bytes/byte-source.js';
 import { Diagnostics } from '../diagnostics.js';
+import { onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { bugCheckName } from './bugcheck.js';
 import { DUMP_FILE_ATTRIBUTE_NAMES, PAGE_SIZE } from './header.js';
@@ -36,6 +37,8 @@ export interface KernelSummary {
     stack: { base: bigint; size: number };
     unloadedDrivers: { name: string; start: bigint; end: bigint }[];
     dataBlocks: number;
+    /** The data blocks themselves: memory the small dump holds besides the stack, by VA. */
+    dataBlockRanges: { va: bigint; size: number }[];
   };
   limits: string[];
   secondaryData: { guid: string; size: number }[];
@@ -53,8 +56,9 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
   const diag = new Diagnostics();
   const d = await KernelDump.open(source, diag);
   const h = d.header;
+  // only DumpErrors become notes: anything else is a bug and surfaces
   const note = (what: string, e: unknown): undefined => {
-    diag.add(`${what}: ${(e as Error).message}`);
+    diag.add(`${what}: ${onlyDumpError(e).message}`);
     return undefined;
   };
   const modules = await d.modules().catch((e) => note('modules', e) ?? []);
@@ -78,6 +82,7 @@ export async function summarizeKernelDump(source: ByteSource): Promise<KernelSum
       stack: { base: t.header.topOfStack, size: t.header.sizeOfCallStack },
       unloadedDrivers: t.unloadedDrivers,
       dataBlocks: t.regions.filter((r) => r.what === 'data block').length,
+      dataBlockRanges: t.regions.filter((r) => r.what === 'data block').map((r) => ({ va: r.va, size: r.size })),
     };
   }
   const attrs = h.attributes ?? 0;
@@ -130,6 +135,10 @@ export function formatKernelSummary(summary: Record<string, unknown>): string {
     const t = s.triage;
     lines.push(`Crashing thread: ${t.processName ?? '?'} (pid ${t.pid ?? '?'}, tid ${t.tid ?? '?'}), stack ${hex(t.stack.base)} + ${hex(t.stack.size)}`);
     if (t.unloadedDrivers.length) lines.push(`Unloaded drivers: ${t.unloadedDrivers.map((u) => u.name).join(', ')}`);
+    const blockBytes = t.dataBlockRanges.reduce((n, b) => n + b.size, 0);
+    lines.push(`Data blocks (${t.dataBlockRanges.length}, ${blockBytes} bytes):`);
+    for (const b of t.dataBlockRanges.slice(0, 50)) lines.push(`  ${hex(b.va)} + ${hex(b.size)}`);
+    if (t.dataBlockRanges.length > 50) lines.push(`  … ${t.dataBlockRanges.length - 50} more (use --json)`);
   }
   if (s.processes.length) {
     lines.push(`Processes (${s.processes.length}):`);

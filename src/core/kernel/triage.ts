@@ -7,7 +7,7 @@
 import type { ByteSource } from '../bytes/byte-source.js';
 import { readStruct, StructView } from '../bytes/struct-view.js';
 import type { Diagnostics } from '../diagnostics.js';
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { LIMITS, readPieces } from './limits.js';
 import { EPROCESS, ETHREAD } from './offsets.js';
@@ -222,7 +222,7 @@ export class TriageDump {
         try {
           name = await readDumpString(source, e.u32(D.DriverNameOffset));
         } catch (err) {
-          diag.add(`driver ${i}: name not readable: ${(err as Error).message}`);
+          diag.add(`driver ${i}: name not readable: ${onlyDumpError(err).message}`);
         }
         drivers.push({
           base: e.u64(D.DllBase),

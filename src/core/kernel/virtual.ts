@@ -10,7 +10,7 @@
 import { DumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { PAGE_SIZE } from './header.js';
-import { readPieces } from './limits.js';
+import { PHYSICAL_FRAME_MASK, readPieces } from './limits.js';
 
 export type PagingMode = 'x64' | 'pae' | 'x86' | 'arm64';
 
@@ -71,7 +71,9 @@ export class VirtualMemory {
     private readonly options: VirtualOptions = {},
   ) {
     // ARM64: a TTBR value (ASID in bits 48..63, CnP in bit 0); x64: CR3 with PCID bits.
-    this.tableBase = mode === 'pae' ? tableBase & ~0x1fn : mode === 'arm64' ? tableBase & 0x0000fffffffff000n : tableBase & ~0xfffn;
+    // Only the physical-address bits (below 2^52): the walk does exact arithmetic in Numbers.
+    if (tableBase < 0n || tableBase >= 1n << 64n) throw new DumpError('INVALID_ARGUMENT', `table base ${hex(tableBase)} is not a 64-bit value`);
+    this.tableBase = mode === 'pae' ? tableBase & 0xffffffe0n : mode === 'arm64' ? tableBase & 0x0000fffffffff000n : tableBase & (mode === 'x86' ? 0xfffff000n : PHYSICAL_FRAME_MASK);
   }
 
   private slots = 16;

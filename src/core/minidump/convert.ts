@@ -1,6 +1,6 @@
 import type { ByteSink } from '../bytes/byte-sink.js';
 import type { Diagnostics } from '../diagnostics.js';
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import type { DsoDebug } from '../linux/dso-debug.js';
 import type { Mapping } from '../linux/maps.js';
 import { MinidumpLimits } from './limits.js';
@@ -8,9 +8,19 @@ import type { Minidump } from './minidump.js';
 import { mergeIntervals, planMemory, stackRanges, VARIETY_RULES, type PlannedRange, type PlanThread, type Variety } from './varieties.js';
 import { StreamType } from './writer/constants.js';
 import { writeMinidump, type WriteResult } from './writer/minidump-writer.js';
-import type { ExceptionRecord, ModuleRecord, ProcessSnapshot, SnapshotMemory, ThreadRecord, WriterArch } from './writer/model.js';
+import { wordSizeOf, type CpuRegisters, type ExceptionRecord, type ModuleRecord, type ProcessSnapshot, type SnapshotMemory, type ThreadRecord, type WriterArch } from './writer/model.js';
+import { ProcessorArchitecture } from './constants.js';
 
 const RANK: Record<Variety, number> = { mini: 0, miniplus: 1, full: 2 };
+const P = ProcessorArchitecture;
+/** The architectures a converted dump can have, by the source's SystemInfo.ProcessorArchitecture. */
+const WRITER_ARCH: Partial<Record<number, WriterArch>> = {
+  [P.PROCESSOR_ARCHITECTURE_AMD64]: 'amd64',
+  [P.PROCESSOR_ARCHITECTURE_INTEL]: 'x86',
+  [P.PROCESSOR_ARCHITECTURE_ARM64]: 'arm64',
+  [P.PROCESSOR_ARCHITECTURE_ARM64_OLD]: 'arm64',
+  [P.PROCESSOR_ARCHITECTURE_ARM]: 'arm',
+};
 const CHUNK = 4 * 1024 * 1024;
 const LINUX_STREAM_MIN = 0x47670003;
 const LINUX_STREAM_MAX = 0x4767000d;
@@ -34,8 +44,16 @@ export async function convertMinidump(dump: Minidump, sink: ByteSink, to: 'minip
   if (RANK[to] > RANK[from]) throw new DumpError('REFUSED', `cannot convert a ${from} dump to ${to}: that would grow it`);
   const si = await dump.systemInfo();
   if (!si) throw new DumpError('MISSING_STREAM', 'the dump has no SystemInfo stream: its CPU is unknown');
-  const arch: WriterArch | undefined = si.processorArchitecture === 9 ? 'amd64' : si.processorArchitecture === 0 ? 'x86' : undefined;
-  if (!arch) throw new DumpError('UNSUPPORTED', `conversion supports x86 and AMD64 dumps, not processor architecture ${si.processorArchitecture}`);
+  const arch = WRITER_ARCH[si.processorArchitecture];
+  if (!arch) throw new DumpError('UNSUPPORTED', `conversion supports x86, AMD64, ARM64 and ARM dumps, not processor architecture ${si.processorArchitecture}`);
+  // Breakpad's old ARM64 layout (architecture 0x8003) is written anew in the Windows ARM64 layout
+  // the output's SystemInfo (ARM64) announces; every other context is copied as it is.
+  const reencode = si.processorArchitecture === ProcessorArchitecture.PROCESSOR_ARCHITECTURE_ARM64_OLD;
+  const contextOf = async (loc: Parameters<Minidump['context']>[0], what: string): Promise<{ rawContext?: Uint8Array; registers: CpuRegisters }> => {
+    if (!reencode) return { rawContext: loc.dataSize ? await dump.readLocation(loc, what, MinidumpLimits.maxContextBytes) : new Uint8Array(0), registers: { gpr: {} } };
+    const ctx = await dump.context(loc);
+    return { registers: { gpr: ctx ? { ...ctx.registers } : {} } };
+  };
 
   const captured = [...(await dump.memoryRanges())].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   let mappings: Mapping[] = (await dump.linuxMaps())?.map((m) => ({ ...m })) ?? [];
@@ -51,14 +69,13 @@ export async function convertMinidump(dump: Minidump, sink: ByteSink, to: 'minip
   const names = new Map((await dump.threadNames())?.map((n) => [n.threadId, n.name]) ?? []);
   for (const t of sourceThreads) {
     const ctx = await dump.context(t.threadContext);
-    const raw = t.threadContext.dataSize ? await dump.readLocation(t.threadContext, 'thread context', MinidumpLimits.maxContextBytes) : new Uint8Array(0);
-    threads.push({ id: t.threadId, name: names.get(t.threadId), suspendCount: t.suspendCount, priority: t.priority, teb: t.teb, registers: { gpr: {} }, rawContext: raw });
+    threads.push({ id: t.threadId, name: names.get(t.threadId), suspendCount: t.suspendCount, priority: t.priority, teb: t.teb, ...(await contextOf(t.threadContext, 'thread context')) });
     if (ctx) planThreads.push({ id: t.threadId, sp: ctx.sp, registerValues: Object.values(ctx.registers) });
   }
   const stackWords = async (start: bigint, size: number): Promise<bigint[]> => {
     const bytes = await readAvailable(dump, start, size);
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const w = arch === 'amd64' ? 8 : 4;
+    const w = wordSizeOf(arch);
     const out: bigint[] = [];
     for (let o = 0; o + w <= bytes.length; o += w) out.push(w === 8 ? v.getBigUint64(o, true) : BigInt(v.getUint32(o, true)));
     return out;
@@ -78,8 +95,7 @@ export async function convertMinidump(dump: Minidump, sink: ByteSink, to: 'minip
   const ex = await dump.exception();
   let exception: ExceptionRecord | undefined;
   if (ex) {
-    const raw = ex.threadContext.dataSize ? await dump.readLocation(ex.threadContext, 'exception context', MinidumpLimits.maxContextBytes) : new Uint8Array(0);
-    exception = { threadId: ex.threadId, code: ex.exceptionCode, flags: ex.exceptionFlags, address: ex.exceptionAddress, registers: { gpr: {} }, rawContext: raw, information: ex.exceptionInformation };
+    exception = { threadId: ex.threadId, code: ex.exceptionCode, flags: ex.exceptionFlags, address: ex.exceptionAddress, ...(await contextOf(ex.threadContext, 'exception context')), information: ex.exceptionInformation };
   }
   const misc = await dump.miscInfo();
   const linuxStreams: { type: number; data: Uint8Array }[] = [];
@@ -117,7 +133,7 @@ async function dsoDebugOf(dump: Minidump, diagnostics: Diagnostics): Promise<Dso
     const d = await dump.linuxDsoDebug();
     return d && { version: d.version, brk: d.brk, ldbase: d.ldbase, dynamic: d.dynamic, dynamicSection: d.dynamicSection, linkMap: d.linkMap };
   } catch (e) {
-    diagnostics.add(`LinuxDsoDebug left out: ${(e as Error).message}`);
+    diagnostics.add(`LinuxDsoDebug left out: ${onlyDumpError(e).message}`);
     return undefined;
   }
 }

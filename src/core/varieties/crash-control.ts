@@ -20,8 +20,12 @@ export interface CrashControl {
   MinidumpsCount: number;
   /** FILETIME of the last automatic page-file growth, if any. */
   LastCrashTime?: bigint;
-  /** Size of the page file on the boot volume (bytes), and whether Windows manages it. */
-  PageFileBytes: number;
+  /**
+   * Size of the page file on the boot volume (bytes), and whether Windows manages it. Undefined:
+   * not given — a system-managed page file then has the size Windows gives it on a machine that
+   * has not crashed yet (systemManagedPageFileBytes); a fixed one that was not given is none.
+   */
+  PageFileBytes?: number;
   PageFileSystemManaged: boolean;
   /** Free space on the volume of DumpFile (bytes), when known: the low-disk rule needs it. */
   DiskFreeBytes?: number;
@@ -35,9 +39,26 @@ export const CRASH_CONTROL_DEFAULTS: CrashControl = {
   FilterPages: 0,
   AlwaysKeepMemoryDump: 0,
   MinidumpsCount: 50,
-  PageFileBytes: 0,
   PageFileSystemManaged: true,
 };
+
+const GIB = 1024 * MIB;
+
+/**
+ * The size Windows 10/11 (and Server 2016 on) gives a system-managed page file before any crash,
+ * after Microsoft's "How to determine the appropriate page file size for 64-bit versions of
+ * Windows" (section "System-managed page files"): the minimum is RAM ÷ 8, at most 32 GB, and is
+ * raised to back the crash dump setting (`dumpRequirementBytes`: what the configured dump needs,
+ * e.g. RAM + 257 MB for a complete dump); the maximum is 3 × RAM or 4 GB, whichever is larger.
+ * The article's further limit, the volume size ÷ 8, is not modeled (the volume size is not known).
+ * An automatic dump asks for no more than the minimum: its page file grows after a crash that
+ * found it too small (see growIfAutomatic). docs/varieties.md states the rule and its sources.
+ */
+export function systemManagedPageFileBytes(ramBytes: number, dumpRequirementBytes: number): number {
+  const minimum = Math.min(Math.floor(ramBytes / 8), 32 * GIB);
+  const maximum = Math.max(3 * ramBytes, 4 * GIB);
+  return Math.max(minimum, Math.min(dumpRequirementBytes, maximum));
+}
 
 /** Automatic-dump page-file growth is kept for four weeks after LastCrashTime. */
 export const AUTOMATIC_GROWTH_KEPT = 28n * 864_000_000_000n;
@@ -196,22 +217,40 @@ function settingOf(cc: CrashControl): { setting: string; variety?: VarietyName }
   }
 }
 
+/** The page file before the crash: as configured, else as Windows sizes a system-managed one (with a note saying so). */
+function pageFileBefore(cc: CrashControl, m: CrashMachine, variety: VarietyName | undefined, notes: string[]): number {
+  if (cc.PageFileBytes !== undefined) return cc.PageFileBytes;
+  if (!cc.PageFileSystemManaged) {
+    notes.push('no PageFileSizeMB and PageFileSystemManaged=false: no page file');
+    return 0;
+  }
+  const required = variety && variety !== 'automatic' ? (m.plans[variety]?.pageFileBytes ?? 0) : 0;
+  const bytes = systemManagedPageFileBytes(m.ramBytes, required);
+  notes.push(
+    `no PageFileSizeMB: a system-managed page file of ${bytes} bytes, as Windows sizes it before any crash ` +
+      `(RAM ÷ 8 up to 32 GiB${required ? `, or the ${required} bytes the ${variety} dump setting needs if more, up to 3 × RAM or 4 GiB` : ''})`,
+  );
+  return bytes;
+}
+
 export function decideCrash(cc: CrashControl, m: CrashMachine, fs: CrashFileState): CrashDecision {
   const { setting, variety } = settingOf(cc);
+  const notes: string[] = [];
+  const pageFileBytes = pageFileBefore(cc, m, variety, notes);
   const d: CrashDecision = {
     setting,
     remove: [],
     deletedAtReboot: false,
     pageFile: {
-      configuredBytes: cc.PageFileBytes,
-      effectiveBytes: cc.PageFileBytes,
+      configuredBytes: pageFileBytes,
+      effectiveBytes: pageFileBytes,
       requiredBytes: 0,
       sufficient: true,
       systemManaged: cc.PageFileSystemManaged,
       action: 'none',
     },
     registry: {},
-    notes: [],
+    notes,
   };
   if (!variety) {
     d.notes.push(cc.CrashDumpEnabled === 0 ? 'CrashDumpEnabled=0: Windows writes no dump' : `CrashDumpEnabled=${cc.CrashDumpEnabled} is not a value Windows defines: no dump`);
@@ -223,7 +262,7 @@ export function decideCrash(cc: CrashControl, m: CrashMachine, fs: CrashFileStat
   pf.requiredBytes = plan.pageFileBytes;
   // Automatic dumps: a growth within the last four weeks is still in force.
   if (variety === 'automatic' && cc.PageFileSystemManaged && cc.LastCrashTime !== undefined && m.systemTime - cc.LastCrashTime < AUTOMATIC_GROWTH_KEPT) {
-    pf.effectiveBytes = Math.max(cc.PageFileBytes, m.ramBytes);
+    pf.effectiveBytes = Math.max(pf.configuredBytes, m.ramBytes);
     pf.action = 'still-grown';
     d.notes.push(`LastCrashTime ${filetimeToDate(cc.LastCrashTime).toISOString()} is less than four weeks old: the page file is still at least RAM size`);
   }

@@ -1,4 +1,4 @@
-import { DumpError } from '../errors.js';
+import { DumpError, onlyDumpError } from '../errors.js';
 import { hex } from '../hex.js';
 import { EPROCESS } from '../kernel/offsets.js';
 import { CLASS_CODE } from './page-class.js';
@@ -86,7 +86,7 @@ export async function deriveClasses(input: DeriveInput): Promise<Derived> {
           (missingDirs ? `; ${missingDirs} processes have invalid page directories (their tables are not in this dump)` : ''),
       });
     } catch (e) {
-      rules.push({ rule: 'user pages from each process\'s page tables', applied: false, detail: `process list unreadable: ${(e as Error).message}` });
+      rules.push({ rule: 'user pages from each process\'s page tables', applied: false, detail: `process list unreadable: ${onlyDumpError(e).message}` });
     }
   }
   rules.push({

@@ -1,23 +1,33 @@
 import { DumpError } from '../../core/errors.js';
+import { parseInteger, numberOrUndefined } from '../../core/numbers.js';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import { FileSink } from '../file-sink.js';
 
-/** `4G`, `4GiB`, `512M`, `1.5G`, `4294967296` (bytes) → bytes. */
+/**
+ * `4G`, `4GiB`, `512M`, `1.5G` (binary multiples), or a byte count as any number (decimal, `0x` hex) → bytes.
+ */
 export function parseSize(text: string, what = 'size'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text);
-  if (!m) throw new DumpError('INVALID_ARGUMENT', `${what} ${JSON.stringify(text)} is not a size like 4G, 512M or a byte count`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])(i?b)?\s*$/i.exec(text);
+  if (!m) {
+    const bytes = numberOrUndefined(text);
+    if (bytes === undefined) throw new DumpError('INVALID_ARGUMENT', `${what} ${JSON.stringify(text)} is not a size like 4G, 512M or a byte count (decimal or 0x hex)`);
+    if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new DumpError('INVALID_ARGUMENT', `${what} ${text} is too large`);
+    return Number(bytes);
+  }
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g' | 't'];
   const n = Math.round(Number(m[1]) * mult);
   if (!Number.isSafeInteger(n)) throw new DumpError('INVALID_ARGUMENT', `${what} ${text} is too large`);
   return n;
 }
 
-export function parseIntOption(text: string, what: string, lo: number, hi: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi) {
-    throw new DumpError('INVALID_ARGUMENT', `${what} must be an integer ${lo}..${hi} (got ${JSON.stringify(text)})`);
-  }
-  return n;
+/** An integer option in lo..hi, in one of the forms of core/numbers.ts. */
+export const parseIntOption = parseInteger;
+
+/** A number of seconds: decimal, with an optional fraction (`30`, `0.5`). */
+export function parseSeconds(text: string, what: string): number {
+  const s = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!(s > 0) || !Number.isFinite(s)) throw new DumpError('INVALID_ARGUMENT', `${what} must be a positive number of seconds like 30 or 0.5 (got ${JSON.stringify(text)})`);
+  return s;
 }
 
 /**

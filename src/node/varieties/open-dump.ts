@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { detectFormat } from '../../core/detect.js';
 import { Diagnostics } from '../../core/diagnostics.js';
 import { DumpError } from '../../core/errors.js';
@@ -48,7 +47,6 @@ export function varietyOfDump(dumpType: number, attributes: number | undefined):
 
 export async function openDump(path: string, diag = new Diagnostics()): Promise<OpenedDump> {
   const source = FileSource.open(path);
-  let fd: number | undefined;
   try {
     if ((await detectFormat(source)) === 'minidump') {
       throw new DumpError('UNSUPPORTED', `${path} is a user-mode minidump: plan, crash and live take a kernel dump or a machine spec (convert handles minidumps)`);
@@ -74,8 +72,6 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
       } else diag.add(`secondary data record ${rec.guid} (${rec.size} bytes) not carried over: over 256 MiB in total`);
     }
 
-    fd = openSync(path, 'r');
-    const file = fd;
     const readPhys = (pfn: number): Uint8Array => {
       if (!phys) throw new DumpError('LIMIT', 'a small memory dump holds no physical memory');
       return phys.readPageSync(pfn);
@@ -95,12 +91,7 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
           let n = 1;
           while (i + n < count && idx.pageOffset(first + i + n) === off + n * 4096) n++;
           const len = n * 4096;
-          let done = 0;
-          while (done < len) {
-            const r = readSync(file, into, i * 4096 + done, len - done, off + done);
-            if (r === 0) throw new DumpError('TRUNCATED', `${path} ends inside the page data`, { offset: off + done, length: len - done });
-            done += r;
-          }
+          source.readSyncInto(off, into.subarray(i * 4096, i * 4096 + len));
           i += n;
         }
       },
@@ -161,12 +152,10 @@ export async function openDump(path: string, diag = new Diagnostics()): Promise<
       ramBytes,
       vm: () => new VirtualReader(readPhys, dump.directoryTableBase),
       async close() {
-        closeSync(file);
         await source.close();
       },
     };
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
     await source.close();
     throw e;
   }

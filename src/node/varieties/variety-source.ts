@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import { MemorySink } from '../../core/bytes/byte-sink.js';
 import { Diagnostics } from '../../core/diagnostics.js';
-import { DumpError } from '../../core/errors.js';
+import { DumpError, onlyDumpError } from '../../core/errors.js';
 import type { TriageDumpSpec } from '../../core/kernel/writer.js';
 import { Machine } from '../../core/machine/machine.js';
-import type { ProfileName } from '../../core/machine/profiles.js';
+import { PROFILE_NAMES, type ProfileName } from '../../core/machine/profiles.js';
 import type { RuleOutcome } from '../../core/varieties/derive-classes.js';
 import { encodePageClassBlob, PAGE_CLASS_GUID } from '../../core/varieties/page-class-blob.js';
 import { countRuns, type PageReader, type PfnRun } from '../../core/varieties/page-selection.js';
@@ -39,21 +39,32 @@ export interface VarietySource {
   close(): Promise<void>;
 }
 
-const SPEC = /^(workstation|server|hyperv-host):([^:]+)((?::(?:vms|seed)=\d+)*)$/;
+export const MACHINE_SPEC_FORM = `<profile>:<RAM>[:vms=N][:seed=N] with profile ${PROFILE_NAMES.join(', ')} (like workstation:16G:seed=3)`;
 
-export function isMachineSpec(arg: string): boolean {
-  return SPEC.test(arg) && !existsSync(arg);
-}
-
+/** A machine from its spec; INVALID_ARGUMENT saying which part of the spec is wrong. */
 export function machineFromSpec(arg: string): Machine {
-  const m = SPEC.exec(arg);
-  if (!m) throw new DumpError('INVALID_ARGUMENT', `${arg}: not a machine spec like workstation:16G:seed=3`);
-  const opts: Record<string, number> = {};
-  for (const kv of m[3]!.split(':').filter(Boolean)) {
-    const [k, v] = kv.split('=') as [string, string];
-    opts[k] = parseIntOption(v, k, 0, k === 'vms' ? 64 : 0xffffffff);
+  const bad = (why: string): DumpError => new DumpError('INVALID_ARGUMENT', `machine spec ${JSON.stringify(arg)}: ${why}; a spec is ${MACHINE_SPEC_FORM}`);
+  const part = <T>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (e) {
+      throw bad(onlyDumpError(e).message);
+    }
+  };
+  const [profile = '', ram, ...rest] = arg.split(':');
+  if (!profile) throw bad('the profile is missing');
+  if (!(PROFILE_NAMES as readonly string[]).includes(profile)) throw bad(`unknown profile ${JSON.stringify(profile)}`);
+  if (!ram) throw bad('the RAM size is missing');
+  const opts: { vms?: number; seed?: number } = {};
+  for (const kv of rest) {
+    const m = /^(vms|seed)=(.*)$/.exec(kv);
+    if (!m) throw bad(`${JSON.stringify(kv)} is not vms=N or seed=N`);
+    const k = m[1] as 'vms' | 'seed';
+    if (opts[k] !== undefined) throw bad(`${k} is given twice`);
+    opts[k] = part(() => parseIntOption(m[2]!, k, 0, k === 'vms' ? 64 : 0xffffffff));
   }
-  return new Machine({ ramBytes: parseSize(m[2]!, 'RAM'), profile: m[1] as ProfileName, vms: opts.vms, seed: opts.seed });
+  const ramBytes = part(() => parseSize(ram, 'RAM'));
+  return new Machine({ ramBytes, profile: profile as ProfileName, vms: opts.vms, seed: opts.seed });
 }
 
 export function fromMachine(m: Machine, name: string): VarietySource {
@@ -101,8 +112,15 @@ function fromDump(d: OpenedDump): VarietySource {
 }
 
 export async function openVarietySource(arg: string, diag = new Diagnostics()): Promise<VarietySource> {
-  if (isMachineSpec(arg)) return fromMachine(machineFromSpec(arg), arg);
-  return fromDump(await openDump(arg, diag));
+  if (existsSync(arg)) return fromDump(await openDump(arg, diag));
+  try {
+    return fromMachine(machineFromSpec(arg), arg);
+  } catch (e) {
+    // neither: say both what is wrong with it as a spec and that there is no such file
+    const specError = onlyDumpError(e);
+    if (specError.code !== 'INVALID_ARGUMENT') throw specError;
+    throw new DumpError('INVALID_ARGUMENT', `${arg}: no such file, and not a valid ${specError.message}`);
+  }
 }
 
 export interface WriteFromOptions {
@@ -144,7 +162,7 @@ export async function measureSmall(src: VarietySource, diag: Diagnostics): Promi
     const sink = new MemorySink();
     return (await writeFromSource(src, variety('small'), sink)).bytes;
   } catch (e) {
-    diag.add(`small dump not measured: ${(e as Error).message}`);
+    diag.add(`small dump not measured: ${onlyDumpError(e).message}`);
     return undefined;
   }
 }
@@ -155,7 +173,8 @@ export async function planSource(src: VarietySource, live: LiveOptions, diag: Di
     try {
       checkDerivable(src.variety, variety(n, live));
       return true;
-    } catch {
+    } catch (e) {
+      onlyDumpError(e); // a refusal by the rules; anything else is a bug
       return false;
     }
   });

@@ -17,7 +17,12 @@ export const MinidumpType = {
   MiniDumpIgnoreInaccessibleMemory: BigInt(ReaderMinidumpType.MiniDumpIgnoreInaccessibleMemory),
 } as const;
 
-export const ProcessorArchitecture = { X86: ReaderArch.PROCESSOR_ARCHITECTURE_INTEL, AMD64: ReaderArch.PROCESSOR_ARCHITECTURE_AMD64 } as const;
+export const ProcessorArchitecture = {
+  X86: ReaderArch.PROCESSOR_ARCHITECTURE_INTEL,
+  AMD64: ReaderArch.PROCESSOR_ARCHITECTURE_AMD64,
+  ARM64: ReaderArch.PROCESSOR_ARCHITECTURE_ARM64,
+  ARM: ReaderArch.PROCESSOR_ARCHITECTURE_ARM,
+} as const;
 /** Breakpad's platform id for Linux. */
 export const PLATFORM_LINUX = PlatformId.MD_OS_LINUX;
 export const CODEVIEW_BPEL = CvSignature.BpEL;

@@ -10,7 +10,7 @@ import { encodeMemoryInfoList } from './memory-info-list.js';
 import { encodeMemoryList, type PlacedMemory } from './memory-list.js';
 import { encodeMemory64List } from './memory64-list.js';
 import { encodeMiscInfo } from './misc-info.js';
-import type { SnapshotMemory, ProcessSnapshot } from './model.js';
+import { wordSizeOf, type SnapshotMemory, type ProcessSnapshot } from './model.js';
 import { encodeElfCodeView, encodeModuleList, type ModulePlacement } from './module-list.js';
 import { encodeMinidumpString } from './string.js';
 import { encodeSystemInfo } from './system-info.js';
@@ -58,7 +58,7 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   for (const s of snap.linuxStreams) entries.push({ type: s.type, location: await out.put(s.data, 4) });
   if (snap.linuxDsoDebug) {
     // The names, then the MDRawLinkMap array pointing at them, then MDRawDebug pointing at the array.
-    const wordSize = arch === 'amd64' ? 8 : 4;
+    const wordSize = wordSizeOf(arch);
     const linkMap: LinkMapPlacement[] = [];
     for (const e of snap.linuxDsoDebug.linkMap) linkMap.push({ addr: e.addr, ld: e.ld, nameRva: (await out.put(encodeMinidumpString(e.name), 4)).rva });
     const map = linkMap.length ? await out.put(encodeLinkMap(linkMap, wordSize), 8) : NO_LOCATION;

@@ -6,16 +6,23 @@
 
 import type { DsoDebug } from '../../linux/dso-debug.js';
 
-export type WriterArch = 'amd64' | 'x86';
+export type WriterArch = 'amd64' | 'x86' | 'arm64' | 'arm';
+
+/** Pointer size of an architecture, in bytes. */
+export function wordSizeOf(arch: WriterArch): 4 | 8 {
+  return arch === 'amd64' || arch === 'arm64' ? 8 : 4;
+}
 
 /** Register state, named after the Linux user_regs_struct (values are bigint, 32-bit ones fit). */
 export interface CpuRegisters {
-  /** General registers by Linux name: rax…r15, rip, rsp, rbp, eflags, cs, ss, ds, es, fs, gs, fs_base, gs_base (x86: eax…). */
+  /** General registers by Linux name: rax…r15, rip, rsp, rbp, eflags, cs, ss, ds, es, fs, gs, fs_base, gs_base (x86: eax…; ARM64: x0…x28, fp, lr, sp, pc, cpsr, fpcr, fpsr; ARM: r0…r15, cpsr, fpscr). */
   gpr: Record<string, bigint>;
   /** 512-byte FXSAVE image (NT_FPREGSET on x86_64, NT_PRXFPREG on i386), if read. */
   fxsave?: Uint8Array;
   /** 108-byte i387 FSAVE image (NT_PRFPREG on i386), if read. */
   fsave?: Uint8Array;
+  /** ARM64: the 512-byte V0..V31 image; ARM: the 256-byte d0..d31 image, if known. */
+  vregs?: Uint8Array;
 }
 
 export interface ThreadRecord {

@@ -9,7 +9,7 @@ import { PtraceTarget } from '../../capture/ptrace-target.js';
 import type { CrashEvent } from '../../capture/target.js';
 import { FileSink, nextFreeName } from '../../file-sink.js';
 import { ProgressBar } from '../../progress.js';
-import { SYNC_OPTION_HELP } from '../../varieties/cli-util.js';
+import { parseSeconds, SYNC_OPTION_HELP } from '../../varieties/cli-util.js';
 
 interface CaptureCliOptions {
   type: string;
@@ -98,9 +98,7 @@ export function register(program: Command): void {
 async function followUntilCrash(target: PtraceTarget, timeout: string | undefined): Promise<CrashEvent> {
   let timeoutMs: number | undefined;
   if (timeout !== undefined) {
-    const seconds = Number(timeout);
-    if (!(seconds > 0) || !Number.isFinite(seconds)) throw new DumpError('INVALID_ARGUMENT', `--crash-timeout must be a number of seconds, not ${JSON.stringify(timeout)}`);
-    timeoutMs = seconds * 1000;
+    timeoutMs = parseSeconds(timeout, '--crash-timeout') * 1000;
   }
   const onSignal = (signal: NodeJS.Signals): void => {
     target.resume();

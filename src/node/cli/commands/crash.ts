@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../../core/diagnostics.js';
@@ -7,17 +7,17 @@ import { hex, toJson } from '../../../core/hex.js';
 import { decideCrash, filetimeToDate, parseCrashControl, type CrashControl } from '../../../core/varieties/crash-control.js';
 import { secondaryDataBytes } from '../../../core/varieties/sizes.js';
 import { variety, type VarietyName } from '../../../core/varieties/rules.js';
+import { inNewFolders } from '../../file-sink.js';
+import { readInputText } from '../../file-source.js';
 import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, planSource, writeFromSource } from '../../varieties/variety-source.js';
 import { mapWindowsPath } from '../../varieties/windows-paths.js';
 
+/** A CrashControl config is a few hundred bytes of JSON; more is not a config. */
+const MAX_CONFIG_BYTES = 64 * 1024;
+
 function readConfig(path: string): CrashControl {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DumpError('IO', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readInputText(path, 'config', MAX_CONFIG_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .command('crash')
     .description('write what Windows would on a bug check, from CrashControl settings; prints a JSON report')
     .argument('<machine>', 'a modeled machine: the dump `dumpkit machine` wrote, or a spec like workstation:8G')
-    .requiredOption('--config <file>', 'CrashControl values as JSON (CrashDumpEnabled, DumpFile, MinidumpDir, Overwrite, FilterPages, AlwaysKeepMemoryDump, MinidumpsCount, LastCrashTime, PageFileSizeMB, PageFileSystemManaged, DiskFreeMB)')
+    .requiredOption('--config <file>', 'CrashControl values as JSON (CrashDumpEnabled, DumpFile, MinidumpDir, Overwrite, FilterPages, AlwaysKeepMemoryDump, MinidumpsCount, LastCrashTime, PageFileSizeMB (default: a system-managed page file sized as Windows does), PageFileSystemManaged, DiskFreeMB)')
     .option('--root <dir>', 'directory standing for drive C: (%SystemRoot% = <root>/Windows)', '.')
     .action(async (machine: string, o: { config: string; root: string }) => {
       const cc = readConfig(o.config);
@@ -70,9 +70,10 @@ export function register(program: Command): void {
         if (d.write && !d.deletedAtReboot) {
           const w = d.write;
           const path = mapWindowsPath(o.root, w.windowsPath);
-          mkdirSync(dirname(path), { recursive: true });
-          const r = await writeFileSafely(path, cc.Overwrite === 1 || w.variety === 'small', (sink) =>
-            writeFromSource(src, variety(w.variety), sink, { maxPages: w.maxPages, extraAttributes: w.attributes, dropSecondaryData: w.dropSecondaryData }),
+          const r = await inNewFolders(dirname(path), () =>
+            writeFileSafely(path, cc.Overwrite === 1 || w.variety === 'small', (sink) =>
+              writeFromSource(src, variety(w.variety), sink, { maxPages: w.maxPages, extraAttributes: w.attributes, dropSecondaryData: w.dropSecondaryData }),
+            ),
           );
           files.push({ path, windowsPath: w.windowsPath, variety: w.variety, bytes: r.bytes, pages: r.pages, truncated: w.maxPages !== undefined, attributes: hex(w.attributes) });
         } else if (d.write && d.deletedAtReboot) {

@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../../core/diagnostics.js';
@@ -7,7 +7,7 @@ import { hex, toJson } from '../../../core/hex.js';
 import { filetimeToDate } from '../../../core/varieties/crash-control.js';
 import { liveDumpDir, liveDumpName, planLive } from '../../../core/varieties/live.js';
 import { classCountsOf } from '../../../core/varieties/page-selection.js';
-import { nextFreeName } from '../../file-sink.js';
+import { inNewFolders, nextFreeName } from '../../file-sink.js';
 import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, writeFromSource } from '../../varieties/variety-source.js';
 
@@ -75,38 +75,41 @@ export function register(program: Command): void {
       if (o.hypervisorPages !== 'none' && o.hypervisorPages !== 'essential' && o.hypervisorPages !== 'all') {
         throw new DumpError('INVALID_ARGUMENT', `--hypervisor-pages must be none, essential or all (got ${o.hypervisorPages})`);
       }
+      const type = o.type;
+      const hypervisorPages = o.hypervisorPages;
       const dir = join(o.root, ...liveDumpDir(o.user));
       const diag = new Diagnostics();
       const notes: string[] = [];
       const src = await openVarietySource(machine, diag);
       try {
-        mkdirSync(dir, { recursive: true });
-        const release = takeLock(dir, notes);
-        try {
-          const lp = planLive(src.classes, { type: o.type, hypervisorPages: o.hypervisorPages, userPages: !!o.userPages, abortOnMemoryPressure: o.abortOnMemoryPressure }, src.available);
-          const file = nextFreeName(join(dir, liveDumpName(o.type, filetimeToDate(src.identity.systemTime))));
-          const r = await writeFileSafely(file, false, (sink) => writeFromSource(src, lp.variety, sink, { runs: lp.runs, comment: `dumpkit live ${o.type}` }));
-          if (lp.partial) notes.push(`partial: free+zeroed memory holds ${lp.freePages} of the ${lp.wantedPages} pages; kernel pages were kept first`);
-          process.stdout.write(
-            toJson({
-              machine,
-              file,
-              type: o.type,
-              variety: lp.variety.name,
-              bugCheck: hex(lp.variety.bugCheck?.code ?? 0),
-              bytes: r.bytes,
-              pages: r.pages,
-              wantedPages: lp.wantedPages,
-              freePages: lp.freePages,
-              partial: lp.partial,
-              pageClasses: classCountsOf(src.classes, lp.runs),
-              notes,
-              diagnostics: diag.list(),
-            }) + '\n',
-          );
-        } finally {
-          release();
-        }
+        await inNewFolders(dir, async () => {
+          const release = takeLock(dir, notes);
+          try {
+            const lp = planLive(src.classes, { type, hypervisorPages, userPages: !!o.userPages, abortOnMemoryPressure: o.abortOnMemoryPressure }, src.available);
+            const file = nextFreeName(join(dir, liveDumpName(type, filetimeToDate(src.identity.systemTime))));
+            const r = await writeFileSafely(file, false, (sink) => writeFromSource(src, lp.variety, sink, { runs: lp.runs, comment: `dumpkit live ${o.type}` }));
+            if (lp.partial) notes.push(`partial: free+zeroed memory holds ${lp.freePages} of the ${lp.wantedPages} pages; kernel pages were kept first`);
+            process.stdout.write(
+              toJson({
+                machine,
+                file,
+                type: o.type,
+                variety: lp.variety.name,
+                bugCheck: hex(lp.variety.bugCheck?.code ?? 0),
+                bytes: r.bytes,
+                pages: r.pages,
+                wantedPages: lp.wantedPages,
+                freePages: lp.freePages,
+                partial: lp.partial,
+                pageClasses: classCountsOf(src.classes, lp.runs),
+                notes,
+                diagnostics: diag.list(),
+              }) + '\n',
+            );
+          } finally {
+            release();
+          }
+        });
       } finally {
         await src.close();
       }

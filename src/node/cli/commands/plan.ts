@@ -1,15 +1,16 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { DumpError } from '../../../core/errors.js';
 import { toJson } from '../../../core/hex.js';
 import { formatPlan, planJson } from '../../../core/varieties/plan.js';
 import { planSvg } from '../../../core/varieties/plan-svg.js';
+import { writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, planSource } from '../../varieties/variety-source.js';
 
 interface Opts {
   json?: boolean;
   svg?: string;
+  overwrite?: boolean;
   hypervisorPages: string;
   userPages?: boolean;
 }
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .argument('<machine-or-dump>', 'a dump (e.g. from `dumpkit machine`), or a model spec like workstation:16G, hyperv-host:64G:vms=6:seed=2')
     .option('--json', 'print {"varieties": [{"name", "bytes", "pageFileBytes", "pages": {class: count}}]}')
     .option('--svg <file>', 'also write a stacked bar of page classes per variety')
+    .option('--overwrite', 'replace an existing --svg file')
     .option('--hypervisor-pages <which>', 'live-full option: none, essential or all', 'none')
     .option('--user-pages', 'live-full option: keep user pages')
     .action(async (arg: string, o: Opts) => {
@@ -31,7 +33,10 @@ export function register(program: Command): void {
       const src = await openVarietySource(arg, diag);
       try {
         const plans = await planSource(src, { hypervisorPages: o.hypervisorPages, userPages: !!o.userPages }, diag);
-        if (o.svg) writeFileSync(o.svg, planSvg(plans, `dump varieties of ${src.profile ?? 'a'} machine, ${(src.ramBytes / 2 ** 30).toFixed(1)} GiB RAM`), { mode: 0o644 });
+        if (o.svg) {
+          const svg = new TextEncoder().encode(planSvg(plans, `dump varieties of ${src.profile ?? 'a'} machine, ${(src.ramBytes / 2 ** 30).toFixed(1)} GiB RAM`));
+          await writeFileSafely(o.svg, !!o.overwrite, (sink) => sink.write(svg));
+        }
         if (o.json) {
           const j = planJson(plans, src.ramBytes) as Record<string, unknown>;
           j.source = { name: src.name, variety: src.variety.name, classification: src.classification, ...(src.rules ? { rules: src.rules } : {}) };

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { detectFormat } from '../../../core/detect.js';
 import { DumpError } from '../../../core/errors.js';
-import { hexDump, parseAddress } from '../../../core/hex.js';
+import { hexDump } from '../../../core/hex.js';
+import { NUMBER_FORMS, parseAddress, parseInteger } from '../../../core/numbers.js';
 import { KernelDump } from '../../../core/kernel/kernel-dump.js';
 import { FileSource } from '../../file-source.js';
 
@@ -14,19 +15,12 @@ interface ReadOptions {
   ignoreMissingPages?: boolean;
 }
 
-function address(text: string, what: string): bigint {
-  try {
-    return parseAddress(text);
-  } catch {
-    throw new DumpError('INVALID_ARGUMENT', `${what} ${JSON.stringify(text)} is not an address`);
-  }
-}
-
 export function register(program: Command): void {
   program
     .command('read')
     .description('read memory from a kernel dump by physical or virtual address (hex dump)')
     .argument('<file>', 'a kernel dump (PAGEDUMP/PAGEDU64)')
+    .addHelpText('after', `\nNumbers: ${NUMBER_FORMS}.`)
     .option('--pa <addr>', 'physical address')
     .option('--va <addr>', 'virtual address (kernel address space unless --dtb)')
     .option('--dtb <addr>', 'page table base for --va (e.g. a process DirectoryTableBase)')
@@ -36,19 +30,19 @@ export function register(program: Command): void {
     .action(async (file: string, opts: ReadOptions) => {
       if ((opts.pa === undefined) === (opts.va === undefined)) throw new DumpError('INVALID_ARGUMENT', 'give exactly one of --pa or --va');
       if (opts.dtb !== undefined && opts.va === undefined) throw new DumpError('INVALID_ARGUMENT', '--dtb goes with --va');
-      const length = Number(address(opts.length, '--length'));
-      if (!Number.isSafeInteger(length) || length <= 0 || length > 64 * 1024 * 1024) throw new DumpError('INVALID_ARGUMENT', '--length must be 1 to 64 MiB');
+      const length = parseInteger(opts.length, '--length (bytes)', 1, 64 * 1024 * 1024);
+      const at = opts.pa !== undefined ? parseAddress(opts.pa, '--pa') : parseAddress(opts.va!, '--va');
+      const dtb = opts.dtb !== undefined ? parseAddress(opts.dtb, '--dtb') : undefined;
       const source = FileSource.open(file);
       try {
         const format = await detectFormat(source);
         if (format === 'minidump') throw new DumpError('UNSUPPORTED', `${file} is a minidump; dumpkit read takes kernel dumps`);
         const dump = await KernelDump.open(source);
         const ignoreMissing = !!opts.ignoreMissingPages;
-        const at = opts.pa !== undefined ? address(opts.pa, '--pa') : address(opts.va!, '--va');
         const bytes =
           opts.pa !== undefined
             ? await dump.requirePhysical().read(at, length, { ignoreMissing })
-            : await dump.readVirtual(at, length, { ignoreMissing, dtb: opts.dtb !== undefined ? address(opts.dtb, '--dtb') : undefined });
+            : await dump.readVirtual(at, length, { ignoreMissing, dtb });
         if (opts.raw) process.stdout.write(bytes);
         else process.stdout.write(hexDump(bytes, at) + '\n');
       } finally {
