@@ -61,6 +61,7 @@ const fmtCounts = (r: Record<string, number>): string =>
 let failed = false;
 for (const target of targets) {
   let last = performance.now();
+  const started = last;
   const s = await fuzz({
     target,
     count: int('count'),
@@ -70,15 +71,18 @@ for (const target of targets) {
     slowMs: int('slow-ms'),
     jobs: int('jobs'),
     onProgress: (p) => {
-      if (performance.now() - last < 10_000) return;
+      if (performance.now() - last < 30_000) return;
       last = performance.now();
-      process.stdout.write(`  ${target}: ${p.done}/${p.count} inputs, ${p.bugs} bugs, ${p.timeouts} timeouts, ${p.heapFailures} heap\n`);
+      process.stdout.write(
+        `  ${target}: ${p.done}/${p.count} inputs at ${((performance.now() - started) / 1000).toFixed(0)} s: ok ${p.ok}, DumpError ${fmtCounts(p.dumpErrors)}; ` +
+          `bugs ${p.bugs}, timeouts ${p.timeouts}, heap ${p.heapFailures}, slow ${p.slow}; slowest ${p.slowestMs.toFixed(1)} ms, max heap growth ${(p.maxHeapGrowthBytes / 2 ** 20).toFixed(1)} MiB\n`,
+      );
     },
   });
   for (const n of s.notes) process.stdout.write(`${target}: ${n}\n`);
   process.stdout.write(
     `\n${target}: ${s.done} inputs from ${s.seeds} seeds (seed ${s.runSeed}) in ${(s.wallMs / 1000).toFixed(1)} s\n` +
-      `  ok ${s.ok} | DumpError ${s.done - s.ok - s.bugs - s.timeouts - s.heapFailures >= 0 ? Object.values(s.dumpErrors).reduce((x, y) => x + y, 0) : '?'} (${fmtCounts(s.dumpErrors)})\n` +
+      `  ok ${s.ok} | DumpError ${Object.values(s.dumpErrors).reduce((x, y) => x + y, 0)} (${fmtCounts(s.dumpErrors)})\n` +
       `  accessor DumpErrors after a good open: ${fmtCounts(s.accessorErrors)}\n` +
       `  bugs (other exceptions) ${s.bugs} | timeouts ${s.timeouts} | heap failures ${s.heapFailures} | slow (> ${a['slow-ms']} ms) ${s.slow}\n` +
       `  slowest input ${s.slowestMs.toFixed(1)} ms (#${s.slowestIndex}) | max heap growth ${(s.maxHeapGrowthBytes / 2 ** 20).toFixed(1)} MiB (#${s.maxHeapGrowthIndex})\n`,
