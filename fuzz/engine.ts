@@ -69,7 +69,7 @@ export interface FuzzStats {
   wallMs: number;
 }
 
-const GRACE_MS = 60_000; // a worker's start-up (loading the target's modules) before its first input
+const GRACE_MS = 600_000; // a worker's start-up (loading the target's modules, one warm-up run) before its first input; generous for loaded machines
 
 export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
   const timeLimitMs = o.timeLimitMs ?? 2000;

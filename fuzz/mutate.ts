@@ -81,6 +81,27 @@ function hotOffset(rng: Rng, b: Uint8Array, fields: Field[]): number {
   return rng.int(0, b.length - 1);
 }
 
+/** Boundary values as a text format writes them (hex without 0x, decimal, signed, empty). */
+const TEXT_NUMBERS = ['0', '1', 'f', 'fff', '1000', '7fffffff', '80000000', 'ffffffff', '100000000', '1fffffffffffff', '20000000000000', '20000000000001', '7fffffffffffffff', '8000000000000000', 'ffffffffffffffff', '10000000000000000', '-1', '-80000000', '9007199254740993', '1e400', ''];
+const enc = new TextEncoder();
+
+/** Replaces the hex/decimal number token at or after a random offset by a boundary value; undefined when there is none. */
+function replaceNumber(rng: Rng, b: Uint8Array): { bytes: Uint8Array; step: string } | undefined {
+  const isNum = (c: number | undefined): boolean => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46));
+  let at = rng.int(0, Math.max(0, b.length - 1));
+  while (at < b.length && !(isNum(b[at]) && !isNum(b[at - 1]) && (at === 0 || b[at - 1] === 0x20 || b[at - 1] === 0x0a))) at++;
+  if (at >= b.length) return undefined;
+  let end = at;
+  while (isNum(b[end])) end++;
+  const value = rng.pick(TEXT_NUMBERS);
+  const v = enc.encode(value);
+  const out = new Uint8Array(b.length - (end - at) + v.length);
+  out.set(b.subarray(0, at));
+  out.set(v, at);
+  out.set(b.subarray(end), at + v.length);
+  return { bytes: out, step: `number @0x${at.toString(16)} "${new TextDecoder().decode(b.subarray(at, end))}" -> "${value}"` };
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
@@ -99,7 +120,11 @@ export function mutant(seeds: readonly Seed[], runSeed: number, index: number): 
   for (let k = 0; k < n; k++) {
     const live = fields.filter((f) => f.offset + f.size <= bytes.length);
     const r = rng.int(0, 99);
-    if (r < 40 && live.length) {
+    const replaced = base.text && r < 40 ? replaceNumber(rng, bytes) : undefined;
+    if (replaced) {
+      bytes = replaced.bytes;
+      steps.push(replaced.step);
+    } else if (r < 40 && live.length) {
       const f = pickField(rng, live);
       const v = fieldValue(rng, bytes, f);
       writeField(bytes, f, v);

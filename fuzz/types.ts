@@ -17,6 +17,8 @@ export interface Seed {
   name: string;
   bytes: Uint8Array;
   fields: Field[];
+  /** A text format (e.g. Breakpad .sym): numbers in it are also replaced by boundary values, as text. */
+  text?: boolean;
 }
 
 export interface SeedSet {
