@@ -27,6 +27,8 @@ export interface FuzzOptions {
   jobs?: number;
   /** Called after each input with the running figures. */
   onProgress?: (s: FuzzStats) => void;
+  /** Stops the run early (Ctrl-C): the figures cover the inputs done so far. */
+  signal?: AbortSignal;
 }
 
 export type FailureKind = 'bug' | 'timeout' | 'heap';
@@ -209,7 +211,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzStats> {
           if (!settled && ready && next >= count) finish();
         });
         timer = setInterval(() => {
-          if (next >= count) return finish();
+          if (next >= count || o.signal?.aborted) return finish();
           const waited = performance.now() - beat;
           if (ready ? waited > timeLimitMs : waited > GRACE_MS) {
             if (!ready) return finish(new Error(`fuzz target ${o.target}: the worker did not start in ${GRACE_MS / 1000} s`));

@@ -58,8 +58,13 @@ const fmtCounts = (r: Record<string, number>): string =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
 
+// Ctrl-C / SIGTERM: stop, then print the figures and save the failures of the inputs done so far
+const stop = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => stop.abort());
+
 let failed = false;
 for (const target of targets) {
+  if (stop.signal.aborted) break;
   let last = performance.now();
   const started = last;
   const s = await fuzz({
@@ -70,6 +75,7 @@ for (const target of targets) {
     heapLimitMb: int('heap-limit-mb'),
     slowMs: int('slow-ms'),
     jobs: int('jobs'),
+    signal: stop.signal,
     onProgress: (p) => {
       if (performance.now() - last < 30_000) return;
       last = performance.now();
@@ -81,7 +87,7 @@ for (const target of targets) {
   });
   for (const n of s.notes) process.stdout.write(`${target}: ${n}\n`);
   process.stdout.write(
-    `\n${target}: ${s.done} inputs from ${s.seeds} seeds (seed ${s.runSeed}) in ${(s.wallMs / 1000).toFixed(1)} s\n` +
+    `\n${target}: ${s.done} inputs${s.done < s.count ? ` (stopped early, of ${s.count})` : ''} from ${s.seeds} seeds (seed ${s.runSeed}) in ${(s.wallMs / 1000).toFixed(1)} s\n` +
       `  ok ${s.ok} | DumpError ${Object.values(s.dumpErrors).reduce((x, y) => x + y, 0)} (${fmtCounts(s.dumpErrors)})\n` +
       `  accessor DumpErrors after a good open: ${fmtCounts(s.accessorErrors)}\n` +
       `  bugs (other exceptions) ${s.bugs} | timeouts ${s.timeouts} | heap failures ${s.heapFailures} | slow (> ${a['slow-ms']} ms) ${s.slow}\n` +
