@@ -29,7 +29,9 @@ export type DumpErrorCode =
   | 'MEMORY_PRESSURE'
   | 'BUSY'
   | 'TIMEOUT' // waited as long as asked; what was awaited (e.g. a crash) did not happen
-  | 'NOT_IMPLEMENTED';
+  | 'NOT_IMPLEMENTED'
+  | 'BAD_RECORD' // a text record (a Breakpad .sym line) is malformed
+  | 'MISMATCH'; // a file found for something describes something else (a .sym whose MODULE id is not the module's)
 
 export interface ByteRange {
   /** Absolute file offset of the first byte concerned. */

@@ -13,3 +13,4 @@ export * as kernel from './kernel/index.js';
 export * as minidump from './minidump/index.js';
 export * as varieties from './varieties/index.js';
 export * as machine from './machine/index.js';
+export * as symbols from './symbols/index.js';

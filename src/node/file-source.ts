@@ -60,6 +60,28 @@ export class FileSource implements ByteSource {
     return new FileSource(fd, size, path);
   }
 
+  /**
+   * Opens `path` only if it is a regular file: undefined when there is nothing there or something
+   * else (a directory, a FIFO, a device). Opened non-blocking, so a FIFO never blocks the open.
+   * Other failures (permission) are DumpErrors.
+   */
+  static openRegular(path: string): FileSource | undefined {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENXIO' || err.code === 'EISDIR' || err.code === 'ELOOP') return undefined;
+      throw new DumpError(err.code === 'EACCES' ? 'PERMISSION' : 'IO', `cannot open ${path}: ${err.code ?? err.message}`);
+    }
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      return undefined;
+    }
+    return new FileSource(fd, st.size, path);
+  }
+
   read(offset: number, length: number): Promise<Uint8Array> {
     try {
       return Promise.resolve(this.readSync(offset, length));

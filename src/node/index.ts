@@ -2,3 +2,4 @@
 export * from '../core/index.js';
 export * from './file-source.js';
 export * from './file-sink.js';
+export { fileSystemOpener, openSymbolProvider, symbolSearchPath } from './symbols/index.js';

@@ -107,3 +107,12 @@ export function readBytes(r: ToolRead | undefined): Uint8Array | undefined {
   if (!r || r.error || r.hex === undefined || r.hex.includes('?') || r.hex.length !== r.len * 2) return undefined;
   return Uint8Array.from(r.hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
+
+/**
+ * Breakpad's minidump_stackwalk, built outside the repo (docs/interop.md):
+ * DUMPKIT_MINIDUMP_STACKWALK=/work/ext/breakpad/bin/minidump_stackwalk.
+ */
+export const minidumpStackwalk = process.env.DUMPKIT_MINIDUMP_STACKWALK || undefined;
+export const stackwalkSkip: string | false = minidumpStackwalk
+  ? false
+  : "set DUMPKIT_MINIDUMP_STACKWALK=/path/to/minidump_stackwalk (Breakpad's, see docs/interop.md) to run";

@@ -33,6 +33,8 @@ export interface InlineFrame {
   /** Source position of the code inside the inlined function at this address. */
   file?: string;
   line?: number;
+  /** Start of the inlined code's range holding the address (absolute), when known (Breakpad INLINE ranges). */
+  functionBase?: bigint;
 }
 
 /** What a symbol source knows about one address. All offsets are bigint. */
@@ -46,6 +48,8 @@ export interface SymbolInfo {
   /** Source file and line of the address itself (outermost, i.e. in the non-inlined function). */
   file?: string;
   line?: number;
+  /** First byte of the line record holding the address (absolute), for Breakpad's `[file : line + 0xN]`. */
+  lineBase?: bigint;
   /** Inlined calls at the address, innermost first ([] or absent when none). */
   inlines?: InlineFrame[];
   /** Bytes of parameters popped by the callee (Breakpad FUNC/PUBLIC parameter_size; x86 only). */
@@ -54,6 +58,8 @@ export interface SymbolInfo {
   source: 'breakpad' | 'elf-symtab' | 'elf-dynsym' | 'dwarf' | 'pe-export' | 'model';
   /** True for PUBLIC-style symbols without an extent (the address may lie past the real function). */
   isPublic?: boolean;
+  /** Breakpad's `m` flag on FUNC/PUBLIC: several functions were folded into this code, the name is one of them. */
+  isMultiple?: boolean;
 }
 
 /**
