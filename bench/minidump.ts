@@ -26,9 +26,11 @@ const distMain = new URL('../dist/cli/main.js', import.meta.url).href;
 const hasTime = existsSync('/usr/bin/time');
 const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
-const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
-const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+export const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+export const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
+/** Every corpus minidump (bench/analysis.ts uses it too). */
+export const corpusFiles = corpusMinidumps;
 
 async function summarizeFile(path: string): Promise<boolean> {
   const src = FileSource.open(path);
@@ -66,21 +68,42 @@ function lldbProcess(file: string): { ms: number; peakMiB: number; ok: boolean }
   return { ms, peakMiB: kib / 1024, ok: r.status === 0 };
 }
 
-/** Writes a 2 GiB Memory64List dump as a sparse file: header, directory, descriptors, then ftruncate. */
-function makeSparseFullDump(path: string, ranges: number, rangeSize: number): number {
+/**
+ * Writes a 2 GiB Memory64List dump as a sparse file: header, directory, descriptors, then ftruncate.
+ * Ranges start at 0x10000000 with a gap after each. With `threads` > 1 (bench/analysis.ts), thread i
+ * (id i + 1) has range i as its stack, rsp 16 KiB below the range's end; the caller fills the stacks.
+ * Returns the file size and the file offset of range 0's bytes.
+ */
+export function makeSparseFullDump(path: string, ranges: number, rangeSize: number, threads = 1): number {
+  return makeSparseFullDumpAt(path, ranges, rangeSize, threads).size;
+}
+
+export const SPARSE_RANGE_BASE = 0x10000000n;
+
+export function makeSparseFullDumpAt(path: string, ranges: number, rangeSize: number, threads = 1): { size: number; baseRva: number } {
   const b = new MinidumpBuilder({ capacity: 4, flags: 0x2n });
   const csd = b.string('Linux 6.1.0 #1 SMP x86_64');
   b.stream(7, systemInfo({ arch: 9, platform: 0x8201, ncpu: 2, csdRva: csd }));
-  const ctx = b.loc(amd64Context({ rip: 0x401000n, rsp: 0x10000000n + 0x8000n }), 16);
-  b.stream(3, thread(le().u32(1), { id: 1, stackStart: 0x10000000n, stack: { size: 0, rva: 0 }, context: ctx }).toBytes());
+  const rangeStart = (i: number) => SPARSE_RANGE_BASE + BigInt(i) * BigInt(rangeSize) * 2n; // gaps between ranges
+  const list = le().u32(threads);
+  const patches: number[] = [];
+  for (let i = 0; i < threads; i++) {
+    const rsp = threads === 1 ? SPARSE_RANGE_BASE + 0x8000n : rangeStart(i) + BigInt(rangeSize) - 0x4000n;
+    const ctx = b.loc(amd64Context({ rip: threads === 1 ? 0x401000n : 0x400080n, rsp, rbp: threads === 1 ? 0n : rsp + 0x40n }), 16);
+    patches.push(4 + i * 48 + 36); // MINIDUMP_THREAD.Stack.Memory.Rva, patched below
+    thread(list, { id: i + 1, stackStart: threads === 1 ? SPARSE_RANGE_BASE : rangeStart(i), stack: { size: threads === 1 ? 0 : rangeSize, rva: 0 }, context: ctx });
+  }
+  const threadLoc = b.stream(3, list.toBytes());
   const name = b.string('/usr/bin/big');
   b.stream(4, module(le().u32(1), { base: 0x400000n, size: 0x1000, nameRva: name }).toBytes());
-  const list = le().u64(ranges).u64(0);
-  for (let i = 0; i < ranges; i++) list.u64(0x10000000n + BigInt(i) * BigInt(rangeSize) * 2n).u64(rangeSize); // gaps between ranges
-  const loc = b.stream(9, list.toBytes());
+  const mem = le().u64(ranges).u64(0);
+  for (let i = 0; i < ranges; i++) mem.u64(rangeStart(i)).u64(rangeSize);
+  const loc = b.stream(9, mem.toBytes());
   const baseRva = (b.nextRva + 4095) & ~4095;
   const head = b.build();
-  new DataView(head.buffer).setBigUint64(loc.rva + 8, BigInt(baseRva), true);
+  const v = new DataView(head.buffer);
+  v.setBigUint64(loc.rva + 8, BigInt(baseRva), true);
+  if (threads > 1) for (let i = 0; i < threads; i++) v.setUint32(threadLoc.rva + patches[i]!, baseRva + i * rangeSize, true);
   const fd = openSync(path, 'w', 0o600);
   try {
     writeSync(fd, head);
@@ -88,7 +111,7 @@ function makeSparseFullDump(path: string, ranges: number, rangeSize: number): nu
   } finally {
     closeSync(fd);
   }
-  return baseRva + ranges * rangeSize;
+  return { size: baseRva + ranges * rangeSize, baseRva };
 }
 
 export async function run(): Promise<void> {

@@ -14,3 +14,6 @@ export * as minidump from './minidump/index.js';
 export * as varieties from './varieties/index.js';
 export * as machine from './machine/index.js';
 export * as symbols from './symbols/index.js';
+export * as processor from './processor/index.js';
+export * as unwind from './unwind/index.js';
+export * as elf from './elf/index.js';

@@ -18,6 +18,7 @@ function which(cmd: string): string | undefined {
 
 export const gccPath = which('gcc');
 export const lldbPath = which('lldb') ?? which('lldb-14') ?? which('lldb-15') ?? which('lldb-16');
+export const gdbPath = which('gdb');
 
 function requireTool(name: string, present: boolean): string | false {
   if (present) return false;
@@ -27,6 +28,7 @@ function requireTool(name: string, present: boolean): string | false {
 
 export const gccSkip = requireTool('gcc', !!gccPath);
 export const lldbSkip = gccSkip || requireTool('lldb', !!lldbPath);
+export const gdbSkip = gccSkip || requireTool('gdb', !!gdbPath);
 
 /** Why a 32-bit test skips where buildTarget(32) cannot build (not in CI, where it throws). */
 export const NO_32_BIT = '32-bit target not built: gcc-multilib missing (apt-get install gcc-multilib)';

@@ -44,7 +44,8 @@ export function readElfIdentity(read: (offset: number, length: number) => Uint8A
   return id;
 }
 
-function findBuildIdNote(notes: Uint8Array): Uint8Array | undefined {
+/** The descriptor of the first NT_GNU_BUILD_ID note in a block of ELF notes. */
+export function findBuildIdNote(notes: Uint8Array): Uint8Array | undefined {
   const dv = new DataView(notes.buffer, notes.byteOffset, notes.byteLength);
   let o = 0;
   while (o + 12 <= notes.length) {

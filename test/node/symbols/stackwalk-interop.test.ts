@@ -12,7 +12,7 @@ import type { CodeModule } from '../../../src/core/symbols/types.js';
 import { openSymbolProvider } from '../../../src/node/symbols/index.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
 import { minidumpStackwalk, stackwalkSkip } from '../../helpers/interop-tools.js';
-import { corpusSummary } from '../../minidump/helpers.js';
+import { corpusSummary } from '../../helpers/minidump-corpus.js';
 
 interface Frame {
   thread: number;

@@ -107,7 +107,7 @@ export class BreakpadSymbolProvider implements SymbolProvider {
     if (s.size !== undefined) info.functionSize = BigInt(s.size);
     if (s.file !== undefined) info.file = s.file;
     if (s.line !== undefined) info.line = s.line;
-    if (s.lineAddress !== undefined) info.lineBase = module.base + BigInt(s.lineAddress);
+    if (s.lineBase !== undefined) info.lineBase = module.base + BigInt(s.lineBase);
     if (s.inlines.length > 0) info.inlines = s.inlines.map(({ address: a, ...frame }) => ({ ...frame, functionBase: module.base + BigInt(a) }));
     if (s.isPublic) info.isPublic = true;
     if (s.multiple) info.isMultiple = true;

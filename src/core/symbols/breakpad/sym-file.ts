@@ -29,7 +29,7 @@ export interface BreakpadSymbol {
   file?: string;
   line?: number;
   /** Start of the line record holding the address. */
-  lineAddress?: number;
+  lineBase?: number;
   /** Innermost first, each with the position inside that inlined function (Breakpad's swap). */
   inlines: (InlineFrame & { address: number })[];
 }
@@ -418,7 +418,7 @@ export class BreakpadSymFile {
       }
       if (file !== undefined) sym.file = file;
       if (lineNo !== undefined) sym.line = lineNo;
-      if (line) sym.lineAddress = line.address;
+      if (line) sym.lineBase = line.address;
       return sym;
     }
     // No FUNC holds the address: the nearest PUBLIC at or below it, unless a FUNC lies between them.

@@ -10,7 +10,7 @@ import { Diagnostics } from '../../../../src/core/diagnostics.js';
 import type { CodeModule } from '../../../../src/core/symbols/types.js';
 import { openSymbolProvider } from '../../../../src/node/symbols/index.js';
 import { corpusFile, corpusSkip, hasCorpus } from '../../../helpers/corpus.js';
-import { corpusSummary } from '../../../minidump/helpers.js';
+import { corpusSummary } from '../../../helpers/minidump-corpus.js';
 
 interface ExpectedFrame {
   index: number;
