@@ -11,8 +11,8 @@ import { knownBug } from '../../fuzz/known-bugs.js';
 import { targetNames } from '../../fuzz/registry.js';
 
 /** Inputs per target (the slice), on 2 workers; a few thousand in all. */
-const SLICE: Record<string, number> = { minidump: 2000, kernel: 1000 };
-const DEFAULT_SLICE = 1000;
+const SLICE: Record<string, number> = { minidump: 2000, kernel: 1000, sym: 500, elf: 500 };
+const DEFAULT_SLICE = 500;
 
 for (const name of targetNames()) {
   test(`fuzz slice: ${name}`, async (t) => {
