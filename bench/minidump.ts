@@ -8,33 +8,29 @@
  * /usr/bin/time's max RSS for LLDB (when /usr/bin/time exists).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeMinidump } from '../src/core/minidump/summary.js';
 import { FileSource } from '../src/node/file-source.js';
 import { amd64Context, le, MinidumpBuilder, module, systemInfo, thread } from '../test/fixtures/minidump-builder.js';
+import { corpusMinidumps } from '../test/helpers/corpus.js';
+import { buildDist, formatStartup, infoStartup } from './_startup.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const corpus = fileURLToPath(new URL('../../shared/corpus/minidump/', import.meta.url));
 const child = fileURLToPath(new URL('./_minidump-child.mjs', import.meta.url));
 const srcMain = new URL('../src/node/cli/main.ts', import.meta.url).href;
-const distMain = new URL('../dist/node/cli/main.js', import.meta.url).href;
+const distMain = new URL('../dist/cli/main.js', import.meta.url).href;
 const hasTime = existsSync('/usr/bin/time');
 const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
 export const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 export const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-export function corpusFiles(): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(corpus).sort()) {
-    const p = join(corpus, d);
-    if (statSync(p).isDirectory()) for (const f of readdirSync(p).sort()) if (f.endsWith('.dmp')) out.push(join(p, f));
-  }
-  return out;
-}
+/** Every corpus minidump (bench/analysis.ts uses it too). */
+export const corpusFiles = corpusMinidumps;
 
 async function summarizeFile(path: string): Promise<boolean> {
   const src = FileSource.open(path);
@@ -124,13 +120,13 @@ export async function run(): Promise<void> {
     return;
   }
   // The published CLI runs compiled JavaScript: build dist/ so the process figures are what a user gets.
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  const compiled = build.status === 0;
-  if (!compiled) process.stdout.write(`(build failed, timing the tsx-run sources instead: ${build.stdout.slice(0, 200)})\n`);
+  const build = buildDist();
+  const compiled = build.ok;
+  if (!compiled) process.stdout.write(`(build failed, timing the tsx-run sources instead: ${build.output.slice(0, 200)})\n`);
   const t0n = performance.now();
   spawnSync(process.execPath, ['-e', '0']);
   process.stdout.write(`node start-up alone: ${fmtMs(performance.now() - t0n)}\n`);
-  const files = corpusFiles();
+  const files = corpusMinidumps();
   process.stdout.write(`lldb: ${lldb ?? 'not installed (apt-get install -y lldb)'}\n`);
 
   // 1. In-process: open + summarize the whole corpus.
@@ -187,6 +183,7 @@ export async function run(): Promise<void> {
         '\n',
     );
     process.stdout.write(`  (the same through tsx from the TypeScript sources: ${fmtMs(dt.ms)}, peak RSS ${dt.peakMiB.toFixed(0)} MiB)\n`);
+    if (compiled) process.stdout.write(formatStartup('  start-up, 2 GiB minidump', infoStartup(path)));
   } finally {
     rmSync(path, { force: true });
   }

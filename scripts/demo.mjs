@@ -28,8 +28,8 @@ function dumpkit(args, { allowFail = false, maxLines = 40 } = {}) {
   return r;
 }
 
-step('build (tsc → dist/)');
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+step('build (npm run build: tsc → dist/, esbuild → dist/cli/)');
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);

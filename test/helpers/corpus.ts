@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -15,4 +16,16 @@ if (!hasCorpus && process.env.CI) {
 
 export function corpusFile(rel: string): string {
   return corpusRoot + rel;
+}
+
+/** Every corpus minidump (`<corpus>/minidump/<project>/*.dmp`), sorted; [] when the corpus is absent. */
+export function corpusMinidumps(): string[] {
+  const dir = `${corpusRoot}minidump/`;
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const d of readdirSync(dir).sort()) {
+    const p = join(dir, d);
+    if (statSync(p).isDirectory()) for (const f of readdirSync(p).sort()) if (f.endsWith('.dmp')) out.push(join(p, f));
+  }
+  return out;
 }

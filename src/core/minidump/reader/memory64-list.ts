@@ -27,20 +27,23 @@ export function readMemory64List(ctx: StreamContext, v: StructView): MemoryRange
     });
   }
   if (v.length !== need) ctx.diagnostics.add(`${what}: stream is ${v.length} bytes, expected 16 + 16*${count} = ${need}`);
-  let rva = v.u64(8);
-  const fileSize = BigInt(ctx.source.size);
+  // Numbers, not BigInts, for the running file offset and the sizes (a full-memory dump has tens of
+  // thousands of ranges, and this runs at every `info`): both stay below the file size (< 2^53).
+  const base = v.u64(8);
+  const fileSize = ctx.source.size;
+  let rva = base > BigInt(fileSize) ? fileSize + 1 : Number(base);
   const out: MemoryRange[] = [];
   for (let i = 0; i < count; i++) {
     const off = 16 + i * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
-    const start = v.u64(off);
-    const size = v.u64(off + 8);
-    if (rva + size > fileSize) {
+    const sizeHigh = v.u32(off + 12);
+    const size = sizeHigh * 0x100000000 + v.u32(off + 8);
+    if (sizeHigh >= 0x200000 || rva + size > fileSize) {
       ctx.diagnostics.add(
-        `${what}[${i}]: ${size} bytes at file offset 0x${rva.toString(16)} run past the end of the file (0x${fileSize.toString(16)}); ${count - i} range(s) dropped`,
+        `${what}[${i}]: ${v.u64(off + 8)} bytes at file offset 0x${(i === 0 ? base : BigInt(rva)).toString(16)} run past the end of the file (0x${fileSize.toString(16)}); ${count - i} range(s) dropped`,
       );
       break;
     }
-    out.push({ start, size: Number(size), fileOffset: Number(rva), from: 'Memory64List' });
+    out.push({ start: v.u64(off), size, fileOffset: rva, from: 'Memory64List' });
     rva += size;
   }
   return out;

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { detectFormat } from '../../../core/detect.js';
 import { toJson } from '../../../core/hex.js';
-import { formatKernelSummary, summarizeKernelDump } from '../../../core/kernel/summary.js';
-import { formatMinidumpSummary, summarizeMinidump } from '../../../core/minidump/summary.js';
 import { FileSource } from '../../file-source.js';
 
 export function register(program: Command): void {
@@ -13,10 +11,17 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object (addresses as "0x…" strings)')
     .action(async (file: string, opts: { json?: boolean }) => {
       const source = FileSource.open(file);
+      const format = <S>(summary: S, asText: (s: S) => string): string => (opts.json ? toJson(summary) : asText(summary));
       try {
-        const format = await detectFormat(source);
-        const summary = format === 'minidump' ? await summarizeMinidump(source) : await summarizeKernelDump(source);
-        const text = opts.json ? toJson(summary) : format === 'minidump' ? formatMinidumpSummary(summary) : formatKernelSummary(summary);
+        // only the reader this file needs is loaded (its own chunk in the CLI bundle)
+        let text: string;
+        if ((await detectFormat(source)) === 'minidump') {
+          const m = await import('../../../core/minidump/summary.js');
+          text = format(await m.summarizeMinidump(source), m.formatMinidumpSummary);
+        } else {
+          const k = await import('../../../core/kernel/summary.js');
+          text = format(await k.summarizeKernelDump(source), k.formatKernelSummary);
+        }
         process.stdout.write(text + '\n');
       } finally {
         await source.close();
