@@ -14,22 +14,11 @@ export interface KnownBug {
 }
 
 export const KNOWN_BUGS: readonly KnownBug[] = [
-  // Found by the fuzzer before branch hardening's fixes (40b3b1e) and gone since it was merged here;
-  // their inputs are regressions under test/fuzz/regressions/kernel/: DirectoryTableBase >= 2^53 in
-  // VirtualMemory.tableAt, bitmap FirstPage near 2^53 in checkPagesInFile, a physical read at 2^64
-  // in PhysicalMemory.missing, the kernel summary's broad .catch (SwallowedError).
-  {
-    name: 'RDMP range with a PFN near 2^53: the index accepts it, PhysicalMemory.missing/readPage then format an unsafe address (RangeError from hex())',
-    fixIn: 'not yet fixed (found by fuzz-startup after merging hardening; regression rdmp-range-pfn-2p53.dmp)',
-    target: 'kernel',
-    key: /^RangeError at .*src\/core\/kernel\/physical\.ts:\d+ \(PhysicalMemory\.missing\)/,
-  },
-  {
-    name: 'RDMP FirstPage near 2^53: checkPagesInFile (from rdmpLayout) formats an unsafe offset (RangeError from hex()); the bitmap FirstPage is capped, the RDMP one is not',
-    fixIn: 'not yet fixed (found by fuzz-startup after merging hardening; regression rdmp-firstpage-near-2p53.dmp)',
-    target: 'kernel',
-    key: /^RangeError at .*\(checkPagesInFile\)/,
-  },
+  // Empty: every bug the fuzzer found is fixed and its input kept as a regression under
+  // test/fuzz/regressions/kernel/ — DirectoryTableBase >= 2^53 in VirtualMemory.tableAt, bitmap
+  // FirstPage near 2^53 in checkPagesInFile, a physical read at 2^64 in PhysicalMemory.missing, the
+  // kernel summary's broad .catch (SwallowedError), an RDMP range PFN near 2^53 and an RDMP
+  // FirstPage near 2^53 (both refused where rdmpLayout reads them).
 ];
 
 export function knownBug(target: string, key: string): KnownBug | undefined {

@@ -309,6 +309,9 @@ async function rdmpLayout(source: ByteSource, header: KernelDumpHeader, diag: Di
   if (v.u32(4) !== RDMP_SIGNATURE) throw new DumpError('BAD_SIGNATURE', `RDMP signature missing`, { offset: at + 4, length: 4 });
   const metadataSize = v.u64n(0x10);
   const firstPage = v.u64n(0x18);
+  if (firstPage >= LIMITS.maxFileOffset) {
+    throw new DumpError('OUT_OF_BOUNDS', `RDMP FirstPage ${hex(firstPage)} is not a file offset (at or above 2^52)`, { offset: at + 0x18, length: 8 });
+  }
   if (metadataSize > LIMITS.maxRdmpRanges * 16 + 0x20 || at + 0x30 + metadataSize > source.size) {
     throw new DumpError('COUNT_TOO_LARGE', `RDMP MetadataSize ${hex(metadataSize)} is too large`, { offset: at + 0x10, length: 8 });
   }
@@ -325,6 +328,9 @@ async function rdmpLayout(source: ByteSource, header: KernelDumpHeader, diag: Di
     const count = table.u64n(i * 16 + 8);
     if (pfn === 0 && !full) break;
     if (count > LIMITS.maxPhysicalPages) throw new DumpError('COUNT_TOO_LARGE', `RDMP range ${i} has ${count} pages`, { offset: at + 0x30 + i * 16, length: 16 });
+    if (pfn > LIMITS.maxPhysicalPages) {
+      throw new DumpError('COUNT_TOO_LARGE', `RDMP range ${i} starts at PFN ${hex(pfn)}, beyond the ${hex(LIMITS.maxPhysicalPages)}-page limit`, { offset: at + 0x30 + i * 16, length: 8 });
+    }
     runs.push({ firstPfn: pfn, count, fileOffset });
     fileOffset += count * PAGE_SIZE;
     total += count;
