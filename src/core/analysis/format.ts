@@ -5,7 +5,7 @@
  * ERROR_CODE, READ_ADDRESS / WRITE_ADDRESS, FAULTING_THREAD, STACK_TEXT, SYMBOL_NAME, MODULE_NAME,
  * IMAGE_NAME, FAILURE_BUCKET_ID). dumpkit's own additions are SIGNATURE, SIGNATURE_HASH and LIMITS.
  */
-import type { Analysis, AnalyzedFrame, ModuleRef } from './analyze.js';
+import type { Analysis, AnalyzedFrame, ModuleRef } from './types.js';
 
 const is32 = (a: Analysis) => a.arch === 'x86' || a.arch === 'arm' || a.arch === 'mips' || a.arch === 'ppc' || a.arch === 'sparc';
 

@@ -11,7 +11,7 @@ import { DumpError } from '../errors.js';
 import { isMissing } from '../kernel/virtual.js';
 import type { CodeModule } from '../symbols/types.js';
 import type { MemoryReader } from '../unwind/types.js';
-import { COMMANDS, findCommand, type Command } from './commands/index.js';
+import { COMMANDS, findCommand } from './commands/index.js';
 import type { Disassembler } from './disassembler.js';
 import { evaluatePrefix, type ExpressionContext } from './expression.js';
 import { addr, hexN } from './format.js';
@@ -20,18 +20,11 @@ import { MinidumpTarget } from './minidump-target.js';
 import { readPeExports, type ExportedSymbol } from './pe-exports.js';
 import { StackSource } from './stack.js';
 import type { DebugModule, DebugThread, Registers } from './target.js';
-import type { CommandResult, DebuggerHost } from './types.js';
+import type { Command, CommandResult, DebuggerHost, DebuggerSession, DebugTarget, UnitRead } from './types.js';
 
-export type DebugTarget = MinidumpTarget | KernelTarget;
+export type { DebugTarget, UnitRead } from './types.js';
 
-/** Bytes read for display: which of them the dump holds, and the first reason one was missing. */
-export interface UnitRead {
-  bytes: Uint8Array;
-  valid: Uint8Array;
-  missing?: DumpError;
-}
-
-export class DebuggerEngine {
+export class DebuggerEngine implements DebuggerSession {
   /** Current thread number (`~Ns`). */
   currentThread = 0;
   /** Registers set by `.cxr` / `.ecxr` (undefined: the current thread's). */

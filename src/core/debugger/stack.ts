@@ -13,9 +13,9 @@ import { ModuleIndex } from '../unwind/modules.js';
 import type { CallStack, MemoryReader } from '../unwind/types.js';
 import { walkStack } from '../unwind/walker.js';
 import { DumpError } from '../errors.js';
-import type { DebuggerEngine } from './engine.js';
 import { KernelTarget } from './kernel-target.js';
 import { MinidumpTarget } from './minidump-target.js';
+import type { StackContext, StackWalks } from './types.js';
 
 /** Frames `k` walks at most (WinDbg's default shows 20 or so; `k 100` asks for more). */
 export const MAX_STACK_FRAMES = 1024;
@@ -28,12 +28,12 @@ interface Walkable {
 }
 
 /** What walking needs from the dump, read once per engine (per process for kernel dumps). */
-export class StackSource {
+export class StackSource implements StackWalks {
   private walkable = new Map<string, Promise<Walkable>>();
   private cache = new Map<string, Promise<CallStack>>();
   readonly diagnostics = new Diagnostics();
 
-  constructor(private readonly engine: DebuggerEngine) {}
+  constructor(private readonly engine: StackContext) {}
 
   private base(): Promise<Walkable> {
     const t = this.engine.target;

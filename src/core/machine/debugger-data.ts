@@ -1,8 +1,8 @@
 /** The modeled machine's KDDEBUGGER_DATA64 ("KDBG"), stored decrypted as in dumps Windows writes. */
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import { EPROCESS, ETHREAD, KDBG, KDBG_MmLastUnloadedDriver, KDBG_OWNER_TAG, KDBG_SIZE, KPRCB } from './nt-layout.js';
 
-export function writeDebuggerData(m: Machine, mmUnloadedDrivers: bigint, mmLastUnloadedDriver: bigint): void {
+export function writeDebuggerData(m: MachineState, mmUnloadedDrivers: bigint, mmLastUnloadedDriver: bigint): void {
   const k = m.kdDebuggerDataBlock;
   m.w64(k, k); // List: a one-element list is fine for readers
   m.w64(k + 8n, k);

@@ -6,7 +6,7 @@
  * The chain is recorded as the thread's ModelStack, the truth tests compare walks with.
  */
 import { KSWITCH_FRAME } from '../kernel/offsets.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { ModelFrame, ModelModule, ModelStack } from './model-types.js';
 import type { ModelFunction } from './kernel-code.js';
 import { Rng } from './rng.js';
@@ -33,7 +33,7 @@ export interface BuiltStack {
   kernelStack?: bigint;
 }
 
-function find(m: Machine, qualified: string): { module: ModelModule; fn: ModelFunction } {
+function find(m: MachineState, qualified: string): { module: ModelModule; fn: ModelFunction } {
   const [modName, fnName] = qualified.split('!') as [string, string];
   const module = m.modules.find((x) => x.name === modName);
   const fn = module?.functions.find((f) => f.name === fnName);
@@ -54,7 +54,7 @@ function callSite(caller: { module: ModelModule; fn: ModelFunction }, callee: st
  * Writes a stack whose outermost function was entered with RSP = `top` (the address of its return
  * address, or of the machine frame) and returns the truth. Register values come from `rng`.
  */
-export function buildStack(m: Machine, top: bigint, plan: StackPlan, rng: Rng): BuiltStack {
+export function buildStack(m: MachineState, top: bigint, plan: StackPlan, rng: Rng): BuiltStack {
   const regs: Record<string, bigint> = {};
   for (const r of CALLEE_SAVED) regs[r] = BigInt(rng.u32()) | 0x10000n; // small values: not addresses
   const outerToInner: ModelFrame[] = [];
@@ -119,7 +119,7 @@ function driverStem(module: ModelModule): string {
 }
 
 /** A switched-out thread's plan: System threads wait in a worker loop, user threads in a system call. */
-export function waitingPlan(m: Machine, pid: number, userStack: { rip: bigint; rsp: bigint } | undefined, rng: Rng): StackPlan {
+export function waitingPlan(m: MachineState, pid: number, userStack: { rip: bigint; rsp: bigint } | undefined, rng: Rng): StackPlan {
   const drivers = m.modules.slice(2);
   const drv = drivers[rng.int(0, drivers.length - 1)]!;
   const stem = driverStem(drv);

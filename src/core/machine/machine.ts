@@ -1,10 +1,11 @@
 import { DumpError } from '../errors.js';
 import { CLASS_CODE, NOT_RAM, PAGE_CLASSES, type PageClass } from '../varieties/page-class.js';
+import type { MachineState } from './builder-state.js';
 import { writeDebuggerData } from './debugger-data.js';
 import { KERNEL_BASE_REGION, NTOS_DATA_RVA, PFN_DB_BASE, POOL_BASE, STACK_BASE, SYSTEM_PML4_PFN, USED_KERNEL_PML4 } from './layout.js';
 import type { MachineConfig, ModelModule, ModelProcess, ModelProcessor, ModelThread, RamRun } from './model-types.js';
 import { buildModuleList, mapKernelImages } from './modules.js';
-import { AddressSpace, KERNEL_DATA, PAGE, type PageStore } from './paging.js';
+import { AddressSpace, KERNEL_DATA, PAGE } from './paging.js';
 import { buildProcesses } from './processes.js';
 import { buildProcessors } from './processors.js';
 import { PROFILE_NAMES, profile as getProfile, type Profile } from './profiles.js';
@@ -28,7 +29,8 @@ export { SYSTEM_PML4_PFN } from './layout.js';
  * This class holds the state and the memory primitives; what is built lives in one file each:
  * ram.ts (RAM runs, page classes), modules.ts (images, PsLoadedModuleList), processes.ts and
  * threads.ts, user-memory.ts (user spaces and the rest of pool), processors.ts (KPRCBs, bug
- * check, contexts), debugger-data.ts (KDBG). Members marked "builder state" are for those files.
+ * check, contexts), debugger-data.ts (KDBG). Members marked "builder state" are for those files;
+ * the builders take the `MachineState` interface (builder-state.ts), which this class implements.
  */
 export const MIN_RAM = 256 * 1024 * 1024;
 /** 256 GiB: page tables are built explicitly (about 1/512 of RAM), so bigger models cost too much. */
@@ -37,7 +39,7 @@ const MAX_VMS = 64;
 
 const POOL_BYTES = 1 << 20;
 
-export class Machine implements PageStore {
+export class Machine implements MachineState {
   readonly profile: Profile;
   readonly seed: number;
   readonly vms: number;

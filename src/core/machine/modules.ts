@@ -4,7 +4,7 @@
  */
 import type { PageClass } from '../varieties/page-class.js';
 import { DRIVERS, HAL_SIZE, HYPERV_DRIVERS, NTOS_SIZE, NTOS_DATA_RVA, UNLOADED } from './layout.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import { LDR, UNLOADED_DRIVER_SIZE } from './nt-layout.js';
 import { KERNEL_DATA, PAGE } from './paging.js';
 import { peHeaderPage, SCN_DATA, SCN_RDATA, SCN_TEXT, type PeSectionSpec } from './pe-image.js';
@@ -22,7 +22,7 @@ interface MappedImage {
  * first data page holds KDBG and the list heads), the rest generated with the module's class.
  * The functions' code is written once every image is mapped (calls cross images).
  */
-function mapImage(m: Machine, name: string, base: bigint, size: number, cls: PageClass, dataRva: number): MappedImage {
+function mapImage(m: MachineState, name: string, base: bigint, size: number, cls: PageClass, dataRva: number): MappedImage {
   const pages = size / PAGE;
   const pfns = m.take('kernel-pool', pages, cls);
   m.system.mapPages(base, pfns, KERNEL_DATA, false);
@@ -52,7 +52,7 @@ function mapImage(m: Machine, name: string, base: bigint, size: number, cls: Pag
 }
 
 /** Writes every module's function code (after all are mapped: calls go across images). */
-function writeFunctionCode(m: Machine): void {
+function writeFunctionCode(m: MachineState): void {
   const byName = new Map<string, bigint>();
   for (const mod of m.modules) for (const f of mod.functions) byName.set(`${mod.name}!${f.name}`, mod.base + BigInt(f.rva));
   for (const mod of m.modules) {
@@ -62,7 +62,7 @@ function writeFunctionCode(m: Machine): void {
   }
 }
 
-function addModule(m: Machine, name: string, path: string, base: bigint, size: number, image: MappedImage): void {
+function addModule(m: MachineState, name: string, path: string, base: bigint, size: number, image: MappedImage): void {
   const entry = image.entry;
   const ldr = m.poolAlloc(LDR.size);
   m.w64(ldr + BigInt(LDR.DllBase), base);
@@ -81,7 +81,7 @@ export interface KernelImages {
   hal: MappedImage;
 }
 
-export function mapKernelImages(m: Machine): KernelImages {
+export function mapKernelImages(m: MachineState): KernelImages {
   const nt = mapImage(m, 'ntoskrnl.exe', m.kernBase, NTOS_SIZE, 'kernel-image', NTOS_DATA_RVA);
   const halBase = m.kernBase + BigInt(NTOS_SIZE + 0x200000);
   const hal = mapImage(m, 'hal.dll', halBase, HAL_SIZE, 'hal', 0x40000);
@@ -89,7 +89,7 @@ export function mapKernelImages(m: Machine): KernelImages {
 }
 
 /** PsLoadedModuleList: the kernel, hal and the drivers (mapped here); then MmUnloadedDrivers. */
-export function buildModuleList(m: Machine, kernel: KernelImages, mmUnloadedDrivers: bigint, mmLastUnloadedDriver: bigint): void {
+export function buildModuleList(m: MachineState, kernel: KernelImages, mmUnloadedDrivers: bigint, mmLastUnloadedDriver: bigint): void {
   const rng = m.rng;
   addModule(m, 'ntoskrnl.exe', '\\SystemRoot\\system32\\ntoskrnl.exe', m.kernBase, NTOS_SIZE, kernel.nt);
   addModule(m, 'hal.dll', '\\SystemRoot\\system32\\hal.dll', kernel.halBase, HAL_SIZE, kernel.hal);

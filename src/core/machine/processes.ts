@@ -1,13 +1,13 @@
 /** Processes of a modeled machine: EPROCESS objects on PsActiveProcessHead, each with its own address space and threads. */
 import { PROCESS_NAMES } from './layout.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { ModelProcess } from './model-types.js';
 import { EPROCESS, MM_SESSION_SPACE } from './nt-layout.js';
 import { AddressSpace, PAGE } from './paging.js';
 import { createThread } from './threads.js';
 
 /** Builds the profile's processes (System first); returns the user address spaces (all but System's). */
-export function buildProcesses(m: Machine): { proc: ModelProcess; space: AddressSpace }[] {
+export function buildProcesses(m: MachineState): { proc: ModelProcess; space: AddressSpace }[] {
   const rng = m.rng;
   const p = m.profile;
   const names = ['System', 'Registry', ...PROCESS_NAMES];
@@ -22,7 +22,7 @@ export function buildProcesses(m: Machine): { proc: ModelProcess; space: Address
   return userSpaces;
 }
 
-function createProcess(m: Machine, name: string, pid: number): { model: ModelProcess; space: AddressSpace } {
+function createProcess(m: MachineState, name: string, pid: number): { model: ModelProcess; space: AddressSpace } {
   let space: AddressSpace;
   if (pid === 4) space = m.system;
   else {
@@ -71,16 +71,16 @@ const PARENT: Record<string, string> = {
   'services.exe': 'wininit.exe', 'lsass.exe': 'wininit.exe', 'dwm.exe': 'winlogon.exe', 'fontdrvhost.exe': 'winlogon.exe', 'explorer.exe': 'winlogon.exe',
 };
 
-function parentOf(m: Machine, name: string): number {
+function parentOf(m: MachineState, name: string): number {
   if (name === 'System') return 0;
   const parent = PARENT[name] ?? 'services.exe';
   return m.processes.find((p) => p.name === parent)?.pid ?? 4;
 }
 
-const sessionSpaces = new WeakMap<Machine, Map<number, bigint>>();
+const sessionSpaces = new WeakMap<MachineState, Map<number, bigint>>();
 
 /** The MM_SESSION_SPACE of a session (allocated once per machine). */
-function sessionSpace(m: Machine, id: number): bigint {
+function sessionSpace(m: MachineState, id: number): bigint {
   let map = sessionSpaces.get(m);
   if (!map) sessionSpaces.set(m, (map = new Map()));
   let at = map.get(id);

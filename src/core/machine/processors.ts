@@ -7,7 +7,7 @@
 import { AMD64_CONTEXT, makeAmd64Context } from '../kernel/context.js';
 import { buildStack, driverStem, stackTop, userEntry, type StackPlan } from './kernel-stacks.js';
 import { PRCB_BASE } from './layout.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { ModelThread } from './model-types.js';
 import { ETHREAD, KPCR, KPRCB } from './nt-layout.js';
 import { KERNEL_DATA, PAGE } from './paging.js';
@@ -15,7 +15,7 @@ import { hash32, Rng } from './rng.js';
 import { THREAD_RUNNING } from './threads.js';
 
 /** Rebuilds a thread's stack as a running one (frame 0 = the context) and marks it Running. */
-function runThread(m: Machine, t: ModelThread, plan: StackPlan): Record<string, bigint> {
+function runThread(m: MachineState, t: ModelThread, plan: StackPlan): Record<string, bigint> {
   const rng = new Rng(hash32(m.seed, t.tid, 0x7275));
   const initialStack = t.stackBase - 0x1d0n;
   const built = buildStack(m, stackTop(initialStack, plan.user !== undefined), plan, rng);
@@ -25,7 +25,7 @@ function runThread(m: Machine, t: ModelThread, plan: StackPlan): Record<string, 
   return built.stack.registers;
 }
 
-export function buildProcessors(m: Machine): void {
+export function buildProcessors(m: MachineState): void {
   const n = m.profile.processors;
   m.crashCpu = m.rng.int(0, n - 1);
   const candidates = m.processes.filter((p) => p.pid !== 4 && p.threads.length > 0);

@@ -1,7 +1,7 @@
 /** Physical RAM of a modeled machine: its runs and a page class for every PFN. */
 import { CLASS_CODE, type PageClass } from '../varieties/page-class.js';
 import { DRIVERS, HAL_SIZE, HYPERV_DRIVERS, NTOS_SIZE, STACK_PAGES, SYSTEM_PML4_PFN } from './layout.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { RamRun } from './model-types.js';
 import { PAGE } from './paging.js';
 import type { Profile } from './profiles.js';
@@ -33,7 +33,7 @@ function structuralEstimate(p: Profile, hyperv: boolean): number {
 }
 
 /** Gives every RAM PFN a class (from the profile's weights) and fills the allocation buckets. */
-export function assignClasses(m: Machine): void {
+export function assignClasses(m: MachineState): void {
   const p = m.profile;
   const weights = Object.entries(p.weights) as [PageClass, number][];
   const hv = m.hypervisorRunning();

@@ -5,7 +5,7 @@
  */
 import { STACK_PAGES } from './layout.js';
 import { buildStack, stackTop, userEntry, waitingPlan } from './kernel-stacks.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { ModelProcess, ModelThread } from './model-types.js';
 import { EPROCESS, ETHREAD } from './nt-layout.js';
 import { KERNEL_DATA, PAGE } from './paging.js';
@@ -18,7 +18,7 @@ export const THREAD_WAITING = 5;
 const WR_QUEUE = 15;
 const USER_REQUEST = 6;
 
-export function createThread(m: Machine, proc: ModelProcess, peb: bigint): ModelThread {
+export function createThread(m: MachineState, proc: ModelProcess, peb: bigint): ModelThread {
   const et = m.poolAlloc(ETHREAD.size, 64);
   m.writeBytes(et, Uint8Array.of(6, 0, 0, 0)); // Type = ThreadObject
   // Kernel stack: STACK_PAGES pages with an unmapped guard page below.

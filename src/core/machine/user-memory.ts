@@ -1,7 +1,7 @@
 /** User memory of a modeled machine's processes and the rest of kernel pool, with the page tables that map them. */
 import { CLASS_CODE, type PageClass } from '../varieties/page-class.js';
 import { SYSTEM_PML4_PFN } from './layout.js';
-import type { Machine } from './machine.js';
+import type { MachineState } from './builder-state.js';
 import type { ModelProcess } from './model-types.js';
 import { AddressSpace, KERNEL_DATA, PAGE, PTE_P, PTE_RW, PTE_TRANSITION, PTE_US, USER_DATA } from './paging.js';
 import { hash32 } from './rng.js';
@@ -10,7 +10,7 @@ import { hash32 } from './rng.js';
 const MM_READWRITE_PROTECTION = 4 << 5;
 
 /** Spreads the user page classes over the processes' address spaces (not System's). */
-export function mapUserMemory(m: Machine, spaces: { proc: ModelProcess; space: AddressSpace }[]): void {
+export function mapUserMemory(m: MachineState, spaces: { proc: ModelProcess; space: AddressSpace }[]): void {
   if (spaces.length === 0) return;
   // Shares: a few big processes, many small ones (deterministic weights).
   const weights = spaces.map(({ proc }, i) => (proc.name === 'explorer.exe' || proc.name === 'MsMpEng.exe' ? 8 : proc.name === 'vmmem' ? 6 : 1 + (hash32(m.seed, i, 7) % 4)));
@@ -59,7 +59,7 @@ export function mapUserMemory(m: Machine, spaces: { proc: ModelProcess; space: A
  * pages (from their end); reserved tables left over are mapped as ordinary pages after.
  * Returns the number of pages mapped as data.
  */
-export function mapWithOwnTables(m: Machine, pml4Pfn: number, va: bigint, pfns: number[], flags: number, tableClass: PageClass, dataClass: PageClass): number {
+export function mapWithOwnTables(m: MachineState, pml4Pfn: number, va: bigint, pfns: number[], flags: number, tableClass: PageClass, dataClass: PageClass): number {
   if (pfns.length === 0) return 0;
   const reserve = pfns.splice(pfns.length - Math.min(pfns.length - 1, Math.ceil(pfns.length / 512) + 4));
   const space = new AddressSpace(pml4Pfn, m, () => {
@@ -86,7 +86,7 @@ export function mapWithOwnTables(m: Machine, pml4Pfn: number, va: bigint, pfns: 
 }
 
 /** Maps what is left of kernel pool after the structures, so every kernel page is reachable. */
-export function mapPoolRest(m: Machine, rest: number[]): void {
+export function mapPoolRest(m: MachineState, rest: number[]): void {
   const n = mapWithOwnTables(m, SYSTEM_PML4_PFN, m.poolMappedEnd, rest, KERNEL_DATA, 'kernel-page-table', 'kernel-pool');
   m.poolMappedEnd += BigInt(n * PAGE);
 }

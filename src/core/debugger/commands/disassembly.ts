@@ -1,9 +1,8 @@
 /** Disassembly: u. Operands are rewritten into WinDbg's spelling (`28h`, `[rbp-8]`, resolved targets). */
 import { DumpError } from '../../errors.js';
 import type { Instruction } from '../disassembler.js';
-import type { DebuggerEngine } from '../engine.js';
 import { pad } from '../format.js';
-import type { Command } from './index.js';
+import type { Command, DebuggerSession } from '../types.js';
 
 const BRANCH = /^(call|j[a-z]+|loop[a-z]*|jmp)$/;
 
@@ -15,7 +14,7 @@ function masmHex(v: bigint): string {
 }
 
 /** Rewrites Capstone's Intel operands the way WinDbg prints them, resolving rip-relative and branch targets. */
-async function windbgOperands(engine: DebuggerEngine, arch: string, ins: Instruction): Promise<string> {
+async function windbgOperands(engine: DebuggerSession, arch: string, ins: Instruction): Promise<string> {
   let ops = ins.operands.replace(/, /g, ',');
   if (arch !== 'amd64' && arch !== 'x86') return ops;
   const named = async (a: bigint): Promise<string> => {
@@ -34,7 +33,7 @@ async function windbgOperands(engine: DebuggerEngine, arch: string, ins: Instruc
 }
 
 /** Disassembly lines at `address` (`count` instructions), with symbol headers where a symbol starts. */
-export async function disassemblyLines(engine: DebuggerEngine, address: bigint, count: number, headers = true): Promise<string[]> {
+export async function disassemblyLines(engine: DebuggerSession, address: bigint, count: number, headers = true): Promise<string[]> {
   const dis = await engine.disassembler();
   if (!dis) throw new DumpError('UNSUPPORTED', 'no disassembler is loaded in this session');
   const arch = engine.target.arch;

@@ -3,7 +3,7 @@ import { Diagnostics } from '../../diagnostics.js';
 import { DumpError } from '../../errors.js';
 import { convertMinidump, varietyOf } from '../../minidump/convert.js';
 import { MinidumpTarget } from '../minidump-target.js';
-import type { Command } from './index.js';
+import type { Command } from '../types.js';
 
 const MINIDUMP_OPTIONS: Record<string, 'mini' | 'miniplus' | 'full'> = { m: 'mini', mp: 'miniplus', ma: 'full' };
 const KERNEL_OPTIONS: Record<string, string> = { f: 'complete', k: 'kernel', a: 'active', s: 'small' };

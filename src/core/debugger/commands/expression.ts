@@ -1,6 +1,6 @@
 /** ? EXPR: evaluate a MASM expression. */
 import { signed64 } from '../format.js';
-import type { Command } from './index.js';
+import type { Command } from '../types.js';
 import { helpList } from './session.js';
 
 export const EXPRESSION_COMMANDS: Command[] = [

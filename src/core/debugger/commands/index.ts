@@ -1,6 +1,5 @@
 /** The command table: every command family registers its commands here; lookup by WinDbg name. */
-import type { DebuggerEngine } from '../engine.js';
-import type { CommandContext, CommandResult } from '../types.js';
+import type { Command } from '../types.js';
 import { DISASSEMBLY_COMMANDS } from './disassembly.js';
 import { DUMP_COMMANDS } from './dump.js';
 import { EXPRESSION_COMMANDS } from './expression.js';
@@ -11,19 +10,7 @@ import { SESSION_COMMANDS } from './session.js';
 import { STACK_COMMANDS } from './stack.js';
 import { THREAD_COMMANDS } from './threads.js';
 
-export interface Command {
-  /** Names it answers to (`dq`, `dd`, …); the first is the one help lists. */
-  names: string[];
-  /** Usage line, WinDbg style. */
-  usage: string;
-  /** One line for `.help`. */
-  summary: string;
-  /** Longer help for `.help NAME`. */
-  help: string;
-  /** Kernel dumps only / user-mode dumps only / any. */
-  targets?: 'kernel' | 'user';
-  run(engine: DebuggerEngine, ctx: CommandContext): Promise<CommandResult | string>;
-}
+export type { Command } from '../types.js';
 
 export const COMMANDS: Command[] = [
   ...SESSION_COMMANDS,

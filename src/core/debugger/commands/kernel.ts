@@ -2,15 +2,14 @@
 import { DumpError } from '../../errors.js';
 import type { KernelProcess } from '../../kernel/kernel-facts.js';
 import { EPROCESS, ETHREAD } from '../../kernel/offsets.js';
-import type { DebuggerEngine } from '../engine.js';
 import { addr64, hexN } from '../format.js';
 import type { KernelTarget } from '../kernel-target.js';
 import { pteFlags, requireX64, selfMapAddresses, walkX64 } from '../paging.js';
+import type { Command, DebuggerSession } from '../types.js';
 import { unitLines } from './memory.js';
 import { frameLine, header } from './stack.js';
 import { processKernelDump } from '../../processor/kernel-process.js';
 import type { StackFrame } from '../../unwind/types.js';
-import type { Command } from './index.js';
 
 const MAX_THREADS = 4096;
 /** x64 and ARM64 physical addresses have at most 52 bits. */
@@ -20,7 +19,7 @@ function u64(b: Uint8Array, off: number): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(off, true);
 }
 
-async function processLines(engine: DebuggerEngine, k: KernelTarget, p: KernelProcess): Promise<string[]> {
+async function processLines(engine: DebuggerSession, k: KernelTarget, p: KernelProcess): Promise<string[]> {
   let peb = '?';
   try {
     peb = addr64(u64(await k.dump.readVirtual(p.eprocess + BigInt(EPROCESS.Peb), 8), 0));
@@ -44,7 +43,7 @@ async function threadsOf(k: KernelTarget, eprocess: bigint): Promise<bigint[]> {
   return out;
 }
 
-async function threadLines(engine: DebuggerEngine, k: KernelTarget, ethread: bigint, indent: string): Promise<string[]> {
+async function threadLines(engine: DebuggerSession, k: KernelTarget, ethread: bigint, indent: string): Promise<string[]> {
   const b = await k.dump.readVirtual(ethread, ETHREAD.size);
   const f = (off: number): bigint => u64(b, off);
   const pid = f(ETHREAD.CidUniqueProcess);
@@ -56,7 +55,7 @@ async function threadLines(engine: DebuggerEngine, k: KernelTarget, ethread: big
   ];
 }
 
-async function findProcess(engine: DebuggerEngine, k: KernelTarget, at: bigint): Promise<KernelProcess> {
+async function findProcess(engine: DebuggerSession, k: KernelTarget, at: bigint): Promise<KernelProcess> {
   const p = (await k.processes()).find((x) => x.eprocess === at);
   if (p) return p;
   // not on the active list: read the EPROCESS fields directly

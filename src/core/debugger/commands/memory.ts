@@ -1,8 +1,7 @@
 /** Memory display and search: db dw dd dq dp da du dps dqs dds, s. */
 import { DumpError } from '../../errors.js';
-import type { DebuggerEngine, UnitRead } from '../engine.js';
 import { asciiChar, unit, unreadable } from '../format.js';
-import type { Command } from './index.js';
+import type { Command, DebuggerSession, UnitRead } from '../types.js';
 
 /** Largest display (`d*` with L); larger needs `s` or `dumpkit read`. */
 const MAX_DISPLAY_BYTES = 16 * 1024 * 1024;
@@ -59,7 +58,7 @@ const DISPLAY: Record<string, { size: number; count: number; kind: 'units' | 'as
   dqs: { size: 8, count: 0x10, kind: 'symbols' },
 };
 
-async function display(engine: DebuggerEngine, name: string, args: string): Promise<{ text: string; data: unknown }> {
+async function display(engine: DebuggerSession, name: string, args: string): Promise<{ text: string; data: unknown }> {
   const cmd = name === 'dp' ? (engine.pointerSize === 8 ? 'dq' : 'dd') : name === 'dps' ? (engine.pointerSize === 8 ? 'dqs' : 'dds') : name;
   const spec = DISPLAY[cmd]!;
   const range = await engine.parseRange(args, spec.size);
@@ -131,7 +130,7 @@ interface SearchSpec {
   unitSize: number;
 }
 
-async function parseSearch(engine: DebuggerEngine, args: string): Promise<{ start: bigint; end: bigint; spec: SearchSpec }> {
+async function parseSearch(engine: DebuggerSession, args: string): Promise<{ start: bigint; end: bigint; spec: SearchSpec }> {
   let rest = args.trim();
   let type = 'b';
   const opt = /^-(\d*)([bwdqau])\s+/i.exec(rest);
@@ -170,7 +169,7 @@ async function parseSearch(engine: DebuggerEngine, args: string): Promise<{ star
 }
 
 /** Finds every occurrence of `spec.pattern` in the readable memory of [start, end); stops on `signal`. */
-export async function searchMemory(engine: DebuggerEngine, start: bigint, end: bigint, spec: SearchSpec, signal: AbortSignal): Promise<{ hits: bigint[]; capped: boolean }> {
+export async function searchMemory(engine: DebuggerSession, start: bigint, end: bigint, spec: SearchSpec, signal: AbortSignal): Promise<{ hits: bigint[]; capped: boolean }> {
   const hits: bigint[] = [];
   const p = spec.pattern;
   const first = p[0]!;

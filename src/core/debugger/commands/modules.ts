@@ -1,9 +1,8 @@
 /** Modules and symbols: lm, x, ln. */
 import { DumpError } from '../../errors.js';
-import type { DebuggerEngine } from '../engine.js';
 import { hexN, pad } from '../format.js';
 import type { DebugModule } from '../target.js';
-import type { Command } from './index.js';
+import type { Command, DebuggerSession } from '../types.js';
 
 /** WinDbg wildcards (`*`, `?`) as a case-insensitive RegExp. */
 export function wildcard(pattern: string): RegExp {
@@ -11,11 +10,11 @@ export function wildcard(pattern: string): RegExp {
   return new RegExp(`^${re}$`, 'i');
 }
 
-function lmHeader(engine: DebuggerEngine): string {
+function lmHeader(engine: DebuggerSession): string {
   return engine.pointerSize === 8 ? 'start             end                 module name' : 'start    end        module name';
 }
 
-async function lmLine(engine: DebuggerEngine, m: DebugModule): Promise<string> {
+async function lmLine(engine: DebuggerSession, m: DebugModule): Promise<string> {
   const status = engine.host.symbols?.status({ base: m.base, size: m.size, codeFile: m.path, debugFile: m.debugFile, debugId: m.debugId }) === 'loaded' ? '(private pdb symbols)' : (await engine.exports(m)).length ? '(export symbols)' : '(deferred)';
   return `${engine.formatAddress(m.base)} ${engine.formatAddress(m.base + m.size)}   ${pad(m.name, 10)} ${status}`;
 }

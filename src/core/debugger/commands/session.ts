@@ -1,12 +1,11 @@
 /** Session commands: vertarget, ||, .lastevent, .ignore_missing_pages, .help, q. */
 import { DumpError } from '../../errors.js';
-import type { DebuggerEngine } from '../engine.js';
 import { hexN } from '../format.js';
 import type { MinidumpTarget } from '../minidump-target.js';
+import type { Command, DebuggerSession } from '../types.js';
 import { exceptionText } from './threads.js';
-import type { Command } from './index.js';
 
-export function helpList(engine: DebuggerEngine): string {
+export function helpList(engine: DebuggerSession): string {
   const lines = ['Commands (.help NAME for details):'];
   for (const c of engine.commands()) {
     const only = c.targets === 'kernel' ? ' [kernel dumps]' : c.targets === 'user' ? ' [minidumps]' : '';

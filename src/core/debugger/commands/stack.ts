@@ -4,14 +4,13 @@ import { Diagnostics } from '../../diagnostics.js';
 import { DumpError } from '../../errors.js';
 import { TRUST_DESCRIPTIONS } from '../../processor/text.js';
 import type { StackFrame } from '../../unwind/types.js';
-import type { DebuggerEngine } from '../engine.js';
+import type { Command, DebuggerSession } from '../types.js';
 import { registerLines } from './threads.js';
-import type { Command } from './index.js';
 
 const INLINE = '(Inline Function) --------`--------';
 
 /** `module!function+0xoff` for a frame, with the module names `lm` uses. */
-async function callSite(engine: DebuggerEngine, f: StackFrame): Promise<string> {
+async function callSite(engine: DebuggerSession, f: StackFrame): Promise<string> {
   const mod = await engine.moduleAt(f.instruction);
   if (f.symbol) {
     const off = f.instruction - f.symbol.functionBase;
@@ -26,7 +25,7 @@ function spOf(f: StackFrame): bigint | undefined {
 }
 
 /** One frame line in the layout of `k`/`kb`/`kn`/`kv` (WinDbg's columns; x86 shows ChildEBP). */
-export async function frameLine(engine: DebuggerEngine, frames: StackFrame[], i: number, opts: { numbers: boolean; args: boolean; verbose: boolean }): Promise<string[]> {
+export async function frameLine(engine: DebuggerSession, frames: StackFrame[], i: number, opts: { numbers: boolean; args: boolean; verbose: boolean }): Promise<string[]> {
   const f = frames[i]!;
   const a = (v: bigint | undefined): string => (v === undefined ? '?'.repeat(engine.pointerSize === 8 ? 17 : 8) : engine.formatAddress(v));
   const x86 = engine.target.arch === 'x86';
@@ -64,7 +63,7 @@ export async function frameLine(engine: DebuggerEngine, frames: StackFrame[], i:
   return out;
 }
 
-export function header(engine: DebuggerEngine, opts: { numbers: boolean; args: boolean }): string {
+export function header(engine: DebuggerSession, opts: { numbers: boolean; args: boolean }): string {
   const n = opts.numbers ? ' # ' : '';
   if (engine.target.arch === 'x86') return `${n}ChildEBP RetAddr  ${opts.args ? 'Args to Child              ' : ''}`.trimEnd();
   return opts.args
@@ -72,7 +71,7 @@ export function header(engine: DebuggerEngine, opts: { numbers: boolean; args: b
     : `${n}Child-SP          RetAddr               Call Site`;
 }
 
-async function stackCommand(engine: DebuggerEngine, name: string, args: string): Promise<{ text: string; data: unknown }> {
+async function stackCommand(engine: DebuggerSession, name: string, args: string): Promise<{ text: string; data: unknown }> {
   const opts = { numbers: name === 'kn' || /n/.test(args.replace(/[^a-z]/gi, '')), args: name === 'kb' || name === 'kv' || name === 'kp', verbose: name === 'kv' };
   const m = /(?:^|\s)(?:0n)?([0-9a-f]+)\s*$/i.exec(args.trim());
   const count = m ? Math.min(Number(args.trim().startsWith('0n') ? m[1] : parseInt(m[1]!, 16)), 1024) : 256;

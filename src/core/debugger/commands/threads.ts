@@ -3,12 +3,11 @@ import { DumpError } from '../../errors.js';
 import { parseContext as parseKernelContext } from '../../kernel/context.js';
 import { ProcessorArchitecture } from '../../minidump/constants.js';
 import { parseContext as parseMinidumpContext } from '../../minidump/context/index.js';
-import type { DebuggerEngine } from '../engine.js';
 import { addr64, hexN } from '../format.js';
 import { MinidumpTarget } from '../minidump-target.js';
 import { normalizeRegisters, type Registers } from '../target.js';
+import type { Command, DebuggerSession } from '../types.js';
 import { disassemblyLines } from './disassembly.js';
-import type { Command } from './index.js';
 
 /** WinDbg's words for the common Windows exception codes. */
 const EXCEPTION_TEXT: Record<number, string> = {
@@ -76,7 +75,7 @@ export function registerLines(arch: string, r: Registers): string[] {
 }
 
 /** `r` output: the registers and the current instruction. */
-export async function registerDump(engine: DebuggerEngine, regs: Registers): Promise<string> {
+export async function registerDump(engine: DebuggerSession, regs: Registers): Promise<string> {
   const lines = registerLines(engine.target.arch, regs);
   const pc = regs.rip ?? regs.eip ?? regs.pc;
   if (pc !== undefined) {
@@ -95,7 +94,7 @@ export async function registerDump(engine: DebuggerEngine, regs: Registers): Pro
   return lines.join('\n');
 }
 
-async function threadLine(engine: DebuggerEngine, index: number, eventTid: number | undefined, current = engine.currentThread): Promise<string> {
+async function threadLine(engine: DebuggerSession, index: number, eventTid: number | undefined, current = engine.currentThread): Promise<string> {
   const threads = await engine.target.threads();
   const t = threads[index]!;
   const mark = index === current ? '.' : t.id === eventTid ? '#' : ' ';
