@@ -32,6 +32,7 @@ const batchArgs: string[][] = [
         ['analyze', corpusFile('minidump/breakpad/minidump2.dmp'), '--symbols', corpusFile('symbols')],
         ['analyze', corpusFile('minidump/breakpad/minidump2.dmp'), '--json', '--symbols', corpusFile('symbols')],
         ['analyze', corpusFile('minidump/symbolic/crash_linux.dmp')],
+        ['analyze', corpusFile('minidump/symbolic/crash_linux.dmp'), '--no-elf'],
         ['analyze', corpusFile('minidump/symbolic/crash_linux.dmp'), '--symbols', dir],
         ['analyze', corpusFile('minidump/symbolic/crash_linux.dmp'), '--symbols', corpusFile('symbols')],
       ]
@@ -94,12 +95,18 @@ describe('dumpkit analyze on minidumps', { skip: corpusSkip }, () => {
   });
 
   test('without symbols: module+offset frames, and the limits say why', () => {
-    const r = run('analyze', corpusFile('minidump/symbolic/crash_linux.dmp'));
+    // --no-elf: no symbol source at all, so the limits say none was given.
+    const r = run('analyze', corpusFile('minidump/symbolic/crash_linux.dmp'), '--no-elf');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^SIGSEGV$/m);
     assert.match(r.stdout, /FAULT_ADDRESS|READ_ADDRESS|WRITE_ADDRESS|si_addr: 00000000`00000000/);
     assert.match(r.stdout, /- no symbol files given \(--symbols DIR\): frames show as module\+offset/);
     assert.match(r.stdout, /crash_linux\+0x/);
+    // With the ELF files of this machine searched (the default), the limits name each module that
+    // had none: this dump's binaries are not on this machine.
+    const elf = run('analyze', corpusFile('minidump/symbolic/crash_linux.dmp'));
+    assert.equal(elf.status, 0, elf.stderr);
+    assert.match(elf.stdout, /- no symbols for crash_linux \(\/breakpad\/examples\/target\/crash_linux D2554CDB926136C4B9766A086583B9B50\): its frames show as module\+offset/);
   });
 
   test('a module whose symbols are not in the symbol path is named in the limits', () => {
