@@ -41,6 +41,8 @@ try {
   if (mini.status === 0) {
     dumpkit(['capture', String(target.pid), '--type', 'full', '-o', `${out}/sleep-full.dmp`, '--json']);
     dumpkit(['info', `${out}/sleep-mini.dmp`], { maxLines: 25 });
+    // Its stack, named from the binaries on this machine (ELF symbols and .eh_frame found by build id).
+    dumpkit(['stack', `${out}/sleep-mini.dmp`], { maxLines: 30 });
   } else {
     process.stdout.write('(capture needs ptrace rights over the target: run as root, with CAP_SYS_PTRACE, or with kernel.yama.ptrace_scope=0; the rest of the demo goes on)\n');
   }
@@ -59,5 +61,10 @@ dumpkit(['info', `${out}/kernel.dmp`], { maxLines: 20 });
 dumpkit(['convert', `${out}/kernel.dmp`, '--to', 'small', '-o', `${out}/small.dmp`]);
 dumpkit(['info', `${out}/small.dmp`], { maxLines: 20 });
 dumpkit(['convert', `${out}/kernel.dmp`, '--to', 'complete', '-o', `${out}/grown.dmp`], { allowFail: true });
+
+step('4. explain the crash: the bug check, its parameters, the faulting driver, the processes');
+dumpkit(['analyze', `${out}/kernel.dmp`], { maxLines: 45 });
+dumpkit(['ps', `${out}/kernel.dmp`], { maxLines: 12 });
+dumpkit(['dbg', `${out}/kernel.dmp`, '-c', '!process 0 0 explorer.exe; .bugcheck; q'], { maxLines: 25 });
 
 process.stdout.write(`\nDone: the files are in ./${out}. Try: node bin/dumpkit.mjs info --json ${out}/small.dmp\n`);
