@@ -16,7 +16,7 @@ import { readLocation, type MinidumpDirectoryEntry, type MinidumpLocation, type 
 import { readBreakpadInfo, type BreakpadInfo } from './reader/breakpad-info.js';
 import { readException, type MinidumpException } from './reader/exception.js';
 import { readMemoryList, type MemoryRange } from './reader/memory-list.js';
-import { readMemory64List } from './reader/memory64-list.js';
+import { memory64Ranges, readMemory64Layout, type Memory64Layout } from './reader/memory64-list.js';
 import { readMiscInfo, type MinidumpMiscInfo } from './reader/misc-info.js';
 import { readModuleList, type MinidumpModule } from './reader/module-list.js';
 import { readSystemInfo, type MinidumpSystemInfo } from './reader/system-info.js';
@@ -337,11 +337,24 @@ export class Minidump {
     return this.parsed(StreamType.LinuxDsoDebug, (ctx, v) => readLinuxDsoDebug(ctx, v, ws));
   }
 
+  /** The Memory64List stream checked once (diagnostics made here); undefined when absent. */
+  memory64Layout(): Promise<Memory64Layout | undefined> {
+    return this.parsed(StreamType.Memory64ListStream, readMemory64Layout);
+  }
+
+  /** How many captured ranges and bytes the memory lists hold, without materializing Memory64List's ranges. */
+  async memoryTotals(): Promise<{ ranges: number; bytes: number }> {
+    const a = (await this.parsed(StreamType.MemoryListStream, readMemoryList)) ?? [];
+    const layout = await this.memory64Layout();
+    return { ranges: a.length + (layout?.count ?? 0), bytes: a.reduce((n, r) => n + r.size, 0) + (layout?.bytes ?? 0) };
+  }
+
   /** MemoryList ranges then Memory64List ranges, in file order; [] when neither exists. */
   memoryRanges(): Promise<MemoryRange[]> {
     return this.memo('memoryRanges', async () => {
       const a = (await this.parsed(StreamType.MemoryListStream, readMemoryList)) ?? [];
-      const b = (await this.parsed(StreamType.Memory64ListStream, readMemory64List)) ?? [];
+      const layout = await this.memory64Layout();
+      const b = layout ? memory64Ranges(layout) : [];
       return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
     });
   }

@@ -47,7 +47,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   const threads = await md.threads();
   const modules = await md.modules();
   const ex = await md.exception();
-  const ranges = await md.memoryRanges();
+  const memoryTotals = await md.memoryTotals();
   const misc = await soft(md, 'MiscInfo', () => md.miscInfo(), undefined);
   const names = new Map<number, string>();
   for (const n of (await soft(md, 'ThreadNames', () => md.threadNames(), undefined)) ?? []) {
@@ -93,7 +93,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
       if (version !== undefined) row.version = version;
       return row;
     }),
-    memory: { ranges: ranges.length, bytes: ranges.reduce((n, r) => n + r.size, 0) },
+    memory: memoryTotals,
     diagnostics: [],
   };
   // The pid comes from MiscInfo; Breakpad Linux writes none, so (like LLDB and rust-minidump) fall back

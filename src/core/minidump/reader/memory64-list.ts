@@ -6,10 +6,27 @@ import type { StreamContext } from './common.js';
 import type { MemoryRange } from './memory-list.js';
 
 /**
- * MINIDUMP_MEMORY64_LIST (stream 9): u64 count; u64 BaseRva; MINIDUMP_MEMORY_DESCRIPTOR64[count].
- * Range data is contiguous from BaseRva in descriptor order. Only the descriptors are read.
+ * MINIDUMP_MEMORY64_LIST (stream 9) checked once: how many descriptors are usable and the bytes
+ * they hold. Counting needs no object per range, so `info` on a full-memory dump with tens of
+ * thousands of ranges allocates none (`memory64Ranges` materializes them when asked).
  */
-export function readMemory64List(ctx: StreamContext, v: StructView): MemoryRange[] {
+export interface Memory64Layout {
+  /** The stream's bytes (the descriptors are read from here). */
+  view: StructView;
+  /** Usable descriptors: those before the first that runs past the end of the file. */
+  count: number;
+  /** File offset of the first range's data (BaseRva). */
+  base: number;
+  /** Sum of the usable descriptors' sizes. */
+  bytes: number;
+}
+
+/**
+ * MINIDUMP_MEMORY64_LIST (stream 9): u64 count; u64 BaseRva; MINIDUMP_MEMORY_DESCRIPTOR64[count].
+ * Range data is contiguous from BaseRva in descriptor order. Only the descriptors are read; every
+ * diagnostic is made here, once.
+ */
+export function readMemory64Layout(ctx: StreamContext, v: StructView): Memory64Layout {
   const what = 'MINIDUMP_MEMORY64_LIST';
   const count64 = v.u64(0);
   if (count64 > BigInt(MinidumpLimits.maxMemoryRanges)) {
@@ -29,22 +46,41 @@ export function readMemory64List(ctx: StreamContext, v: StructView): MemoryRange
   if (v.length !== need) ctx.diagnostics.add(`${what}: stream is ${v.length} bytes, expected 16 + 16*${count} = ${need}`);
   // Numbers, not BigInts, for the running file offset and the sizes (a full-memory dump has tens of
   // thousands of ranges, and this runs at every `info`): both stay below the file size (< 2^53).
-  const base = v.u64(8);
+  const base64 = v.u64(8);
   const fileSize = ctx.source.size;
-  let rva = base > BigInt(fileSize) ? fileSize + 1 : Number(base);
-  const out: MemoryRange[] = [];
-  for (let i = 0; i < count; i++) {
-    const off = 16 + i * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
+  const base = base64 > BigInt(fileSize) ? fileSize + 1 : Number(base64);
+  let rva = base;
+  let kept = 0;
+  for (; kept < count; kept++) {
+    const off = 16 + kept * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
     const sizeHigh = v.u32(off + 12);
     const size = sizeHigh * 0x100000000 + v.u32(off + 8);
     if (sizeHigh >= 0x200000 || rva + size > fileSize) {
       ctx.diagnostics.add(
-        `${what}[${i}]: ${v.u64(off + 8)} bytes at file offset 0x${(i === 0 ? base : BigInt(rva)).toString(16)} run past the end of the file (0x${fileSize.toString(16)}); ${count - i} range(s) dropped`,
+        `${what}[${kept}]: ${v.u64(off + 8)} bytes at file offset 0x${(kept === 0 ? base64 : BigInt(rva)).toString(16)} run past the end of the file (0x${fileSize.toString(16)}); ${count - kept} range(s) dropped`,
       );
       break;
     }
-    out.push({ start: v.u64(off), size, fileOffset: rva, from: 'Memory64List' });
+    rva += size;
+  }
+  return { view: v, count: kept, base, bytes: rva - base };
+}
+
+/** The usable ranges of a checked MINIDUMP_MEMORY64_LIST, in descriptor order. */
+export function memory64Ranges(layout: Memory64Layout): MemoryRange[] {
+  const { view: v, count } = layout;
+  const out: MemoryRange[] = new Array(count);
+  let rva = layout.base;
+  for (let i = 0; i < count; i++) {
+    const off = 16 + i * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
+    const size = v.u32(off + 12) * 0x100000000 + v.u32(off + 8);
+    out[i] = { start: v.u64(off), size, fileOffset: rva, from: 'Memory64List' };
     rva += size;
   }
   return out;
+}
+
+/** MINIDUMP_MEMORY64_LIST's usable ranges (readMemory64Layout, then memory64Ranges). */
+export function readMemory64List(ctx: StreamContext, v: StructView): MemoryRange[] {
+  return memory64Ranges(readMemory64Layout(ctx, v));
 }
