@@ -315,7 +315,9 @@ export async function analyzeKernelDump(kd: KernelDump, options: AnalyzeOptions 
   let input: KernelInput | undefined;
   if (kd.machine === 'amd64' && kd.physical) {
     try {
-      input = await readKernelInput(kd, diagnostics);
+      // Only the thread that bug-checked is walked here: the others stay listed, their saved
+      // contexts and stacks unread (readKernelInput always reads the crashing thread's).
+      input = await readKernelInput(kd, diagnostics, () => false);
     } catch (e) {
       if (!(e instanceof DumpError)) throw e;
       limits.push(`processes, threads and module ids cannot be read: ${e.message}`);
