@@ -1,7 +1,7 @@
 /** The debugger's view of a user-mode minidump (MDMP). */
 import type { ByteSource } from '../bytes/byte-source.js';
 import { DumpError } from '../errors.js';
-import { StreamType } from '../minidump/constants.js';
+import { MinidumpType, StreamType } from '../minidump/constants.js';
 import { exceptionName } from '../minidump/exception-name.js';
 import { Minidump } from '../minidump/minidump.js';
 import { moduleDebugFile, moduleDebugId, moduleVersion } from '../minidump/reader/module-list.js';
@@ -21,8 +21,6 @@ import {
   TargetOver,
 } from './target.js';
 
-/** MINIDUMP_TYPE MiniDumpWithFullMemory. */
-const MINIDUMP_WITH_FULL_MEMORY = 0x2n;
 
 export class MinidumpTarget extends TargetOver<Minidump> implements DebugTargetBase {
   readonly kind = 'user' as const;
@@ -41,7 +39,7 @@ export class MinidumpTarget extends TargetOver<Minidump> implements DebugTargetB
   }
 
   get fullMemory(): boolean {
-    return (this.dump.header.flags & MINIDUMP_WITH_FULL_MEMORY) !== 0n;
+    return (this.dump.header.flags & BigInt(MinidumpType.MiniDumpWithFullMemory)) !== 0n;
   }
 
   bannerLine(): string {
