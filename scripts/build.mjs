@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run build`:
 //  1. tsc compiles src/ into dist/ (the library: JavaScript + .d.ts, what `import 'dumpkit'` loads);
-//  2. esbuild bundles the CLI into dist/cli/ (what bin/dumpkit.mjs runs). Start-up time is mostly
+//  2. Vite builds the browser app (src/ui) into dist/ui, the static files `dumpkit ui` serves;
+//  3. esbuild bundles the CLI into dist/cli/ (what bin/dumpkit.mjs runs). Start-up time is mostly
 //     loading modules, so a command loads as few files as possible, and only its own code:
 //       dist/cli/main.js          the entry (src/node/cli/main.ts) with commander;
 //       dist/cli/commands/<c>.js  one self-contained bundle per src/node/cli/commands/<c>.ts, found by
@@ -10,7 +11,7 @@
 //       dist/cli/errors.js        src/core/errors.ts, the one module they share, so that main's
 //                                 `instanceof DumpError` sees the class the commands throw.
 //     `dumpkit info` thus loads three files. koffi (native code) stays an external package.
-// `--cli-only` skips step 1; `--cli-out DIR` bundles into DIR instead of dist/cli (for the test).
+// `--cli-only` skips steps 1 and 2; `--cli-out DIR` bundles into DIR instead of dist/cli (for the test).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 if (!process.argv.includes('--cli-only')) {
   const tsc = spawnSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: resolve(root, 'src/ui/vite.config.ts') });
 }
 
 const outArg = process.argv.indexOf('--cli-out');
