@@ -256,7 +256,7 @@ export async function run(): Promise<void> {
     process.stdout.write(`virtual translations (4-level, 4 KiB pages): random ${fmt((T / trMs) * 1000 / 1e6, 2)} M/s, sequential ${fmt((T / trSeqMs) * 1000 / 1e6, 2)} M/s\n`);
     await src.close();
 
-    // `dumpkit info` as a user runs it (bin/dumpkit.mjs, built dist/), beside a bare Node start-up
+    // `dumpkit info` as a user runs it (bin/dumpkit.cjs, built dist/), beside a bare Node start-up
     const build = buildDist();
     const startup = build.ok ? infoStartup(path) : undefined;
     process.stdout.write(startup ? formatStartup('start-up, 4 GiB kernel dump', startup) : `dumpkit info not timed: build failed: ${build.output.slice(0, 200)}\n`);
@@ -272,7 +272,7 @@ export async function run(): Promise<void> {
           `vs kdmp-parser (${bin}, whole process: parse, no reads): ${fmt(km.ms)} ms, peak RSS ${fmt(km.maxRssKiB / 1024)} MiB\n` +
             `  ratio open+index time dumpkit/kdmp-parser = ${fmt(open.ms! / km.ms, 2)} (dumpkit in-process time vs kdmp-parser whole-process time)\n` +
             `  ratio whole process dumpkit/kdmp-parser = ${fmt(open.wallMs! / km.ms, 2)} (dumpkit ${fmt(open.wallMs!, 0)} ms incl. Node + tsx start-up; a process that only loads dumpkit: ${fmt(base.wallMs!, 0)} ms)\n` +
-            (startup ? `  ratio \`dumpkit info\` (whole process, bin/dumpkit.mjs)/kdmp-parser = ${fmt(startup.infoMs / km.ms, 2)} (bare \`node -e 0\`/kdmp-parser = ${fmt(startup.nodeMs / km.ms, 2)})\n` : '') +
+            (startup ? `  ratio \`dumpkit info\` (whole process, bin/dumpkit.cjs)/kdmp-parser = ${fmt(startup.infoMs / km.ms, 2)} (bare \`node -e 0\`/kdmp-parser = ${fmt(startup.nodeMs / km.ms, 2)})\n` : '') +
             `  ratio peak RSS dumpkit/kdmp-parser = ${fmt(open.maxRssKiB! / km.maxRssKiB, 2)} (dumpkit includes the Node runtime, ${fmt(base.maxRssKiB! / 1024)} MiB)\n`,
         );
       }

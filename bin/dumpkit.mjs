@@ -1,7 +1,3 @@
 #!/usr/bin/env node
-// Published entry: runs the bundled CLI (npm run build makes dist/cli/, see scripts/build.mjs).
-import { main, reportError } from '../dist/cli/main.js';
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => process.exit(reportError(e)),
-);
+// The same entry as bin/dumpkit.cjs (the package's bin), for scripts that name this file.
+import '../dist/cli/launch.cjs';

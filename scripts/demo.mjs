@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run demo`: the quick start's main job. Builds dumpkit, then runs its main workflows with the
-// published CLI entry (bin/dumpkit.mjs), printing each command before its output:
+// published CLI entry (bin/dumpkit.cjs), printing each command before its output:
 //   1. capture a live process as a minidump (mini and full) and explain it;
 //   2. model a Windows machine, plan its dump varieties, write a Complete dump;
 //   3. derive a Kernel and a Small dump from it and show what each can still answer.
@@ -18,7 +18,7 @@ function step(title) {
 }
 function dumpkit(args, { allowFail = false, maxLines = 40 } = {}) {
   process.stdout.write(`$ dumpkit ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, ['bin/dumpkit.mjs', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/dumpkit.cjs', ...args], { encoding: 'utf8' });
   const text = (r.stdout + r.stderr).trimEnd().split('\n');
   process.stdout.write(text.slice(0, maxLines).join('\n') + (text.length > maxLines ? `\n  … (${text.length - maxLines} more lines)` : '') + '\n');
   if (r.status !== 0 && !allowFail) {
@@ -67,4 +67,4 @@ dumpkit(['analyze', `${out}/kernel.dmp`], { maxLines: 45 });
 dumpkit(['ps', `${out}/kernel.dmp`], { maxLines: 12 });
 dumpkit(['dbg', `${out}/kernel.dmp`, '-c', '!process 0 0 explorer.exe; .bugcheck; q'], { maxLines: 25 });
 
-process.stdout.write(`\nDone: the files are in ./${out}. Try: node bin/dumpkit.mjs info --json ${out}/small.dmp\n`);
+process.stdout.write(`\nDone: the files are in ./${out}. Try: node bin/dumpkit.cjs info --json ${out}/small.dmp\n`);

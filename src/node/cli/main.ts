@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readdirSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { DumpError } from '../../core/errors.js';
 
@@ -11,7 +11,12 @@ import { DumpError } from '../../core/errors.js';
  * Exit codes: 0 success; 2 bad input (malformed dump, bad arguments, refused operation) with a
  * one-line message; 1 anything unexpected (one line too; set DUMPKIT_DEBUG=1 for the stack).
  */
-export async function main(argv: string[]): Promise<number> {
+export interface MainOptions {
+  /** Loads a command file (default: `import()`; the bundled CLI loads it through the code cache). */
+  loadCommand?: (file: string) => unknown;
+}
+
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
   const program = new Command('dumpkit')
     .description('Make, read, shrink and explain memory dumps (Windows minidumps and kernel dumps)')
     .version('0.1.0')
@@ -20,13 +25,14 @@ export async function main(argv: string[]): Promise<number> {
 
   const dir = new URL('./commands/', import.meta.url);
   const files = readdirSync(dir)
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .filter((f) => /\.(ts|js|cjs)$/.test(f) && !f.endsWith('.d.ts'))
     .sort();
   // `dumpkit capture …` needs only commands/capture: loading the others would cost start-up time
   // (about 0.1 s). Help, version and unknown commands load them all.
-  const named = files.filter((f) => f.replace(/\.(ts|js)$/, '') === argv[0]);
+  const named = files.filter((f) => f.replace(/\.(ts|js|cjs)$/, '') === argv[0]);
   for (const f of named.length === 1 ? named : files) {
-    const mod = (await import(new URL(f, dir).href)) as { register?: (p: Command) => void };
+    const url = new URL(f, dir);
+    const mod = (opts.loadCommand ? opts.loadCommand(fileURLToPath(url)) : await import(url.href)) as { register?: (p: Command) => void };
     mod.register?.(program);
   }
 

@@ -49,13 +49,14 @@ export function readMemory64Layout(ctx: StreamContext, v: StructView): Memory64L
   const base64 = v.u64(8);
   const fileSize = ctx.source.size;
   const base = base64 > BigInt(fileSize) ? fileSize + 1 : Number(base64);
+  const words = descriptorWords(v, count);
   let rva = base;
   let kept = 0;
   for (; kept < count; kept++) {
-    const off = 16 + kept * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
-    const sizeHigh = v.u32(off + 12);
-    const size = sizeHigh * 0x100000000 + v.u32(off + 8);
+    const sizeHigh = words[kept * 4 + 3]!;
+    const size = sizeHigh * 0x100000000 + words[kept * 4 + 2]!;
     if (sizeHigh >= 0x200000 || rva + size > fileSize) {
+      const off = 16 + kept * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
       ctx.diagnostics.add(
         `${what}[${kept}]: ${v.u64(off + 8)} bytes at file offset 0x${(kept === 0 ? base64 : BigInt(rva)).toString(16)} run past the end of the file (0x${fileSize.toString(16)}); ${count - kept} range(s) dropped`,
       );
@@ -66,15 +67,32 @@ export function readMemory64Layout(ctx: StreamContext, v: StructView): Memory64L
   return { view: v, count: kept, base, bytes: rva - base };
 }
 
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The first `count` MINIDUMP_MEMORY_DESCRIPTOR64s as little-endian 32-bit words (StartOfMemoryRange
+ * low, high, DataSize low, high), copied out in one piece: a full-memory dump has tens of thousands
+ * of descriptors and `info` reads them all at start-up, before any JIT, where a bounds-checked
+ * DataView call per field costs about ten times a typed-array index. The caller has checked that
+ * the stream holds them.
+ */
+function descriptorWords(v: StructView, count: number): Uint32Array {
+  const bytes = v.bytes.subarray(16, 16 + count * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE);
+  const words = new Uint32Array(count * 4);
+  if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(words.buffer).set(bytes);
+  else for (let i = 0; i < words.length; i++) words[i] = v.view.getUint32(16 + i * 4, true);
+  return words;
+}
+
 /** The usable ranges of a checked MINIDUMP_MEMORY64_LIST, in descriptor order. */
 export function memory64Ranges(layout: Memory64Layout): MemoryRange[] {
   const { view: v, count } = layout;
   const out: MemoryRange[] = new Array(count);
+  const words = descriptorWords(v, count);
   let rva = layout.base;
   for (let i = 0; i < count; i++) {
-    const off = 16 + i * MINIDUMP_MEMORY_DESCRIPTOR64_SIZE;
-    const size = v.u32(off + 12) * 0x100000000 + v.u32(off + 8);
-    out[i] = { start: v.u64(off), size, fileOffset: rva, from: 'Memory64List' };
+    const size = words[i * 4 + 3]! * 0x100000000 + words[i * 4 + 2]!;
+    out[i] = { start: (BigInt(words[i * 4 + 1]!) << 32n) | BigInt(words[i * 4]!), size, fileOffset: rva, from: 'Memory64List' };
     rva += size;
   }
   return out;
