@@ -456,3 +456,56 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
     });
   });
 }
+
+/** Builds the web pages (Vite, src/ui) into a temporary directory for `--ui-dir`. */
+export async function buildServeUi(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'dumpkit-serve-ui-'));
+  const { build } = await import('vite');
+  await build({ configFile: join(projectRoot, 'src/ui/vite.config.ts'), build: { outDir: out, emptyOutDir: true }, logLevel: 'error' });
+  return out;
+}
+
+/**
+ * The web pages in Chromium (Playwright): the signatures page lists an uploaded crash's signature
+ * with its charts, its link leads to the signature's crashes, and a crash's page shows its frames.
+ */
+export function defineServeUiTest(name: string, makeDeployment: () => Promise<DeploymentUnderTest>, noBrowser: string | undefined, launch: () => Promise<{ newContext(): Promise<import('playwright-core').BrowserContext>; close(): Promise<void> }>): void {
+  test(`dumpkit serve web pages: ${name}`, { skip: corpusSkip || noBrowser || false }, async () => {
+    const ui = await buildServeUi();
+    const dep = await makeDeployment();
+    const s = await dep.start({ args: ['--ui-dir', ui, '--min-free-bytes', '0'] });
+    const browser = await launch();
+    try {
+      const sym = await runCliAsync(['symbols', 'upload', symbolsDir(), '--url', s.url]);
+      assert.equal(sym.status, 0, sym.stderr);
+      const id = crashIdOf(crashpadUpload(s.url, dump2(), { prod: 'UiTest', ver: '3.1' }));
+      assert.equal((await waitProcessed(s.url, id)).state, 'processed');
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(s.url);
+      const table = page.getByRole('table', { name: 'Signatures' });
+      const link = table.getByRole('link', { name: "`anonymous namespace'::CrashFunction | main | __tmainCRTStartup" });
+      await link.waitFor({ timeout: 10_000 });
+      assert.equal(await page.getByRole('img', { name: /Crashes per version: 3\.1 1/ }).count(), 1);
+      await link.click();
+      await page.getByRole('table', { name: 'Crashes' }).getByRole('link', { name: id }).click();
+      const frames = page.getByRole('table', { name: 'Frames' });
+      await frames.waitFor({ timeout: 10_000 });
+      const text = await frames.innerText();
+      for (const fn of ["`anonymous namespace'::CrashFunction", 'main', '__tmainCRTStartup', 'BaseProcessStart']) assert.ok(text.includes(fn), `${fn} not in ${text}`);
+      assert.match(await page.locator('main').innerText(), /EXCEPTION_ACCESS_VIOLATION_WRITE/);
+      // Search by module finds it.
+      await page.goto(`${s.url}#/search?module=test_app.exe&product=UiTest`);
+      await page.getByRole('table', { name: 'Crashes' }).getByRole('link', { name: id }).waitFor({ timeout: 10_000 });
+      assert.deepEqual(errors, []);
+      await ctx.close();
+    } finally {
+      await browser.close();
+      await s.stop();
+      await dep.dispose();
+      rmSync(ui, { recursive: true, force: true });
+    }
+  });
+}
