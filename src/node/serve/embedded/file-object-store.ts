@@ -12,16 +12,9 @@ import { DumpError } from '../../../core/errors.js';
 import { onlyErrno } from '../../errno.js';
 import { FileSource } from '../../file-source.js';
 import type { ObjectStore } from '../contract.js';
+import { checkObjectKey } from '../object-keys.js';
 
 const TMP = '.tmp';
-
-/** Refuses keys that could leave the store's directory or name its temporary folder. */
-export function checkObjectKey(key: string): void {
-  const parts = key.split('/');
-  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..') || parts[0] === TMP) {
-    throw new DumpError('INVALID_ARGUMENT', `object key ${JSON.stringify(key)} is not a relative '/'-separated key`);
-  }
-}
 
 /** Maps the errno of a failed write to the contract's codes: ENOSPC/EDQUOT → NO_SPACE. */
 export function writeError(e: unknown, what: string): DumpError {
@@ -36,6 +29,7 @@ export class FileObjectStore implements ObjectStore {
 
   private path(key: string): string {
     checkObjectKey(key);
+    if (key.split('/')[0] === TMP) throw new DumpError('INVALID_ARGUMENT', `object key ${JSON.stringify(key)} names the store's temporary folder`);
     return join(this.dir, ...key.split('/'));
   }
 
