@@ -25,7 +25,18 @@ export function writeError(e: unknown, what: string): DumpError {
 }
 
 export class FileObjectStore implements ObjectStore {
+  /** Directories known to exist (one mkdir per directory, not per object). */
+  private readonly made = new Set<string>();
+  private free = { at: 0, bytes: 0 };
+
   constructor(readonly dir: string) {}
+
+  private async mkdirOnce(d: string): Promise<void> {
+    if (this.made.has(d)) return;
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    if (this.made.size > 10_000) this.made.clear();
+    this.made.add(d);
+  }
 
   private path(key: string): string {
     checkObjectKey(key);
@@ -39,8 +50,8 @@ export class FileObjectStore implements ObjectStore {
     const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
     let size = 0;
     try {
-      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-      await mkdir(dirname(final), { recursive: true, mode: 0o700 });
+      await this.mkdirOnce(tmpDir);
+      await this.mkdirOnce(dirname(final));
       const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
       const source = body instanceof Uint8Array ? Readable.from([body]) : body;
       await pipeline(
@@ -135,9 +146,14 @@ export class FileObjectStore implements ObjectStore {
     yield* keys.sort();
   }
 
+  /** Free bytes on the store's file system (asked at most every 500 ms). */
   async freeBytes(): Promise<number | undefined> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const s = await statfs(this.dir + sep);
-    return s.bavail * s.bsize;
+    const now = Date.now();
+    if (now - this.free.at > 500) {
+      await this.mkdirOnce(this.dir);
+      const s = await statfs(this.dir + sep);
+      this.free = { at: now, bytes: s.bavail * s.bsize };
+    }
+    return this.free.bytes;
   }
 }
