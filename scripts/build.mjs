@@ -12,7 +12,7 @@
 //                                  either); main discovers them by listing dist/cli/commands/ as before;
 //       dist/cli/errors.cjs        src/core/errors.ts, the one module they share, so that main's
 //                                  `instanceof DumpError` sees the class the commands throw.
-//     `dumpkit info` thus loads four files. koffi (native code) stays an external package.
+//     `dumpkit info` thus loads four files. koffi and better-sqlite3 (native code) stay external packages.
 // `--cli-only` skips steps 1 and 2; `--cli-out DIR` bundles into DIR instead of dist/cli (for the test).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ const common = {
   outExtension: { '.js': '.cjs' },
   platform: 'node',
   target: 'node20',
-  external: ['koffi'],
+  external: ['koffi', 'better-sqlite3'], // native code: loaded from node_modules
   define: { 'import.meta.url': '__dumpkit_import_meta_url' },
   banner: { js: 'var __dumpkit_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
   // fewer bytes to read and parse at every start-up; names are kept, the source map gives lines
