@@ -3,15 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { onlyErrno } from '../errno.js';
 import { COMMON_HEADERS, sendError } from './http-util.js';
-
-/** One file of the dump folder, as `GET /api/files` lists it. */
-export interface DumpFileEntry {
-  /** Path relative to the dump folder, `/`-separated. */
-  name: string;
-  size: number;
-  mtime: string;
-  kind: 'minidump' | 'kernel' | 'other';
-}
+import type { DumpFileEntry } from './wire.js';
 
 const MAX_FILES = 10_000;
 const MAX_DEPTH = 16;

@@ -1,31 +1,8 @@
 import { DumpError } from '../../core/errors.js';
-import { dumpFailure, type DumpFailure } from './messages.js';
+import { dumpFailure } from './messages.js';
+import type { JobState } from './wire.js';
 
-/** What the progress dialog polls: a dump being written, then its result or its failure. */
-export interface JobState {
-  id: string;
-  kind: 'capture' | 'live';
-  /** What the job is of: `name (PID n)`, or the modeled machine. */
-  target: string;
-  state: 'running' | 'done' | 'failed';
-  /** What is happening now, in words (e.g. "copying memory: the process is paused"). */
-  phase: string;
-  /** True while the target process is stopped. */
-  paused: boolean;
-  bytesWritten: number;
-  /** Bytes to copy or write in the current phase, when known. */
-  phaseDone?: number;
-  phaseTotal?: number;
-  /** How long the target was stopped, once known (captures). */
-  pauseMs?: number;
-  startedAt: string;
-  elapsedMs: number;
-  /** When done: the file relative to the dump folder (`/files/<file>`), its absolute path, and details. */
-  file?: string;
-  path?: string;
-  result?: Record<string, unknown>;
-  error?: DumpFailure;
-}
+export type { JobState };
 
 export interface JobContext {
   update(patch: Partial<Pick<JobState, 'phase' | 'paused' | 'bytesWritten' | 'phaseDone' | 'phaseTotal' | 'pauseMs'>>): void;

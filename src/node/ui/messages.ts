@@ -1,12 +1,7 @@
 import { DumpError } from '../../core/errors.js';
+import type { DumpFailure } from './wire.js';
 
-/** A failed dump as the page shows it: what to do, in the words of Task Manager's troubleshooting list, and dumpkit's own message. */
-export interface DumpFailure {
-  code: string;
-  title: string;
-  advice: string;
-  detail: string;
-}
+export type { DumpFailure };
 
 /**
  * Task Manager's troubleshooting list, said for Linux: it "needs to be running as an administrator

@@ -1,21 +1,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { onlyErrno } from '../errno.js';
-
-/** One row of the Processes page (Task Manager's Details tab). */
-export interface ProcessRow {
-  pid: number;
-  name: string;
-  user: string;
-  /** Share of the whole machine's CPU time since the previous sample, in percent (null on the first). */
-  cpu: number | null;
-  /** Private working set in bytes: smaps_rollup Private_Clean + Private_Dirty (status RssAnon where unreadable). */
-  privateBytes: number | null;
-  threads: number;
-  arch: '64-bit' | '32-bit' | null;
-  /** A kernel thread: no user address space, nothing to dump. */
-  kernelThread: boolean;
-  commandLine: string;
-}
+import type { ProcessRow } from './wire.js';
 
 const PF_KTHREAD = 0x00200000;
 

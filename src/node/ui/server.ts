@@ -133,7 +133,7 @@ export async function startUiServer(o: UiServerOptions = {}): Promise<UiServer> 
         if ('reason' in r) return sendError(res, r.status, r.status === 404 ? 'IO' : 'FORBIDDEN', r.reason);
         return serveDumpFile(req, res, r.path);
       }
-      return serveAppFile(res, appDir, url.pathname, method === 'HEAD');
+      return serveAppFile(res, appDir, raw, method === 'HEAD');
     } catch (e) {
       if (!(e instanceof DumpError)) throw e;
       if (url.pathname.startsWith('/api/captures') || url.pathname.startsWith('/api/live')) return sendJson(res, statusOf(e.code), { error: { ...dumpFailure(e), message: e.message } });

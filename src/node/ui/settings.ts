@@ -5,28 +5,9 @@ import { DumpError } from '../../core/errors.js';
 import { PROFILE_NAMES, type ProfileName } from '../../core/machine/profiles.js';
 import { onlyErrno } from '../errno.js';
 import { FileSink } from '../file-sink.js';
+import type { LiveSettings, ModelMachine, UiSettings } from './wire.js';
 
-/** Task Manager's live kernel dump settings. */
-export interface LiveSettings {
-  hypervisorPages: 'none' | 'essential' | 'all';
-  userPages: boolean;
-  abortOnMemoryPressure: boolean;
-}
-
-/** The modeled Windows machine the System row stands for (never this computer). */
-export interface ModelMachine {
-  profile: ProfileName;
-  /** RAM in MiB. */
-  ramMiB: number;
-  vms: number;
-}
-
-export interface UiSettings {
-  /** Where user dumps go; null: the per-user temporary folder. */
-  dumpFolder: string | null;
-  live: LiveSettings;
-  machine: ModelMachine;
-}
+export type { LiveSettings, ModelMachine, UiSettings };
 
 /** Task Manager's defaults: no hypervisor pages, no user pages, abort under memory pressure. */
 export const DEFAULT_LIVE: LiveSettings = { hypervisorPages: 'none', userPages: false, abortOnMemoryPressure: true };
@@ -81,7 +62,7 @@ export function validateMachine(m: unknown): ModelMachine {
   const out = { ...DEFAULT_MACHINE };
   if (m.profile !== undefined) {
     if (typeof m.profile !== 'string' || !(PROFILE_NAMES as readonly string[]).includes(m.profile)) throw bad(`machine.profile must be one of ${PROFILE_NAMES.join(', ')}`);
-    out.profile = m.profile as ProfileName;
+    out.profile = m.profile as ProfileName & ModelMachine['profile'];
   }
   if (m.ramMiB !== undefined) {
     if (!Number.isInteger(m.ramMiB) || (m.ramMiB as number) < 256 || (m.ramMiB as number) > 1024 * 1024) throw bad('machine.ramMiB must be a whole number from 256 to 1048576');

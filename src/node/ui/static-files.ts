@@ -42,8 +42,12 @@ export function findAppDir(): string {
   throw new DumpError('IO', 'the browser app is not built (no dist/ui/index.html): run `npm run build`');
 }
 
-/** Serves GET/HEAD of a file of the app; `/` is index.html. Paths that leave the folder are refused. */
+/**
+ * Serves GET/HEAD of a file of the app; `/` is index.html. `pathname` is the raw request path (not
+ * normalized): `..` segments and encoded `.`, `/`, `\\` are refused, as is a real path outside the app.
+ */
 export function serveAppFile(res: ServerResponse, appDir: string, pathname: string, head: boolean): void {
+  if (/%(2e|2f|5c|00)/i.test(pathname)) return sendError(res, 403, 'FORBIDDEN', 'encoded ".", "/", "\\" or NUL in the path');
   let rel: string;
   try {
     rel = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
@@ -51,7 +55,7 @@ export function serveAppFile(res: ServerResponse, appDir: string, pathname: stri
     if (e instanceof URIError) return sendError(res, 400, 'INVALID_ARGUMENT', 'malformed percent-encoding');
     throw e;
   }
-  if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((p) => p === '..')) return sendError(res, 403, 'REFUSED', 'path leaves the app folder');
+  if (rel.includes('\0') || rel.includes('\\') || rel.split('/').some((p) => p === '..')) return sendError(res, 403, 'FORBIDDEN', 'the path leaves the app folder');
   let path: string;
   try {
     path = realpathSync(join(appDir, rel));

@@ -1,68 +1,9 @@
 // Talking to `dumpkit ui`: JSON over fetch, same origin (the token travels in an HttpOnly cookie).
 // Shapes mirror src/node/ui (the server) and docs/ui.md.
 
-export interface ProcessRow {
-  pid: number;
-  name: string;
-  user: string;
-  cpu: number | null;
-  privateBytes: number | null;
-  threads: number;
-  arch: '64-bit' | '32-bit' | null;
-  kernelThread: boolean;
-  commandLine: string;
-}
+import type { DumpFailure } from '../../node/ui/wire.js';
 
-export interface ModelMachine {
-  profile: 'workstation' | 'server' | 'hyperv-host';
-  ramMiB: number;
-  vms: number;
-}
-
-export interface LiveSettings {
-  hypervisorPages: 'none' | 'essential' | 'all';
-  userPages: boolean;
-  abortOnMemoryPressure: boolean;
-}
-
-export interface UiSettings {
-  dumpFolder: string | null;
-  live: LiveSettings;
-  machine: ModelMachine;
-}
-
-export interface SettingsView {
-  settings: UiSettings;
-  dumpFolder: string;
-  dumpFolderSource: string;
-  settingsFile: string;
-  defaults: { live: LiveSettings };
-}
-
-export interface DumpFailure {
-  code: string;
-  title: string;
-  advice: string;
-  detail: string;
-}
-
-export interface JobState {
-  id: string;
-  kind: 'capture' | 'live';
-  target: string;
-  state: 'running' | 'done' | 'failed';
-  phase: string;
-  paused: boolean;
-  bytesWritten: number;
-  phaseDone?: number;
-  phaseTotal?: number;
-  pauseMs?: number;
-  elapsedMs: number;
-  file?: string;
-  path?: string;
-  result?: Record<string, unknown>;
-  error?: DumpFailure;
-}
+export type { DumpFailure, JobState, LiveSettings, ModelMachine, ProcessRow, SettingsView, UiSettings } from '../../node/ui/wire.js';
 
 /** A refused or failed request: the server's `{ error: { code, message, … } }`. */
 export class ApiError extends Error {
