@@ -8,8 +8,8 @@ import { PtraceTarget } from '../capture/ptrace-target.js';
 import { defaultDumpName } from '../cli/commands/capture.js';
 import { onlyErrno } from '../errno.js';
 import { FileSink, nextFreeName } from '../file-sink.js';
-import { writeLiveDump } from '../varieties/live-dump.js';
 import type { JobContext } from './jobs.js';
+import { liveDumpInWorker } from './live-worker.js';
 import { machineSpec, type LiveSettings, type ModelMachine } from './settings.js';
 
 type JobResult = { file: string; path: string; result: Record<string, unknown> };
@@ -69,6 +69,7 @@ export async function runCapture(ctx: JobContext, root: string, pid: number, var
     );
     ctx.update({ pauseMs: r.pauseMs, paused: false, phase: 'renaming into place' });
     const file = sink!.commit();
+    ctx.watchBytes(() => r.fileSize);
     const { variety: v, ...rest } = r;
     return { file: relativeName(root, file), path: file, result: { ...rest, variety: v, process: name } };
   } catch (e) {
@@ -93,17 +94,14 @@ export function windowsUser(): string {
 /** `dumpkit live` of the modeled machine, with the settings, into `<root>/Users/<user>/…/LiveKernelDumps`. */
 export async function runLive(ctx: JobContext, root: string, type: 'full' | 'kernel-stacks', machine: ModelMachine, live: LiveSettings): Promise<JobResult> {
   ctx.update({ phase: 'modelling the machine' });
-  const report = await writeLiveDump(machineSpec(machine), {
-    type,
-    hypervisorPages: live.hypervisorPages,
-    userPages: live.userPages,
-    abortOnMemoryPressure: live.abortOnMemoryPressure,
-    root,
-    user: windowsUser(),
-    onSink: (sink) => {
+  const report = await liveDumpInWorker(
+    machineSpec(machine),
+    { type, hypervisorPages: live.hypervisorPages, userPages: live.userPages, abortOnMemoryPressure: live.abortOnMemoryPressure, root, user: windowsUser() },
+    (bytesWritten) => {
       ctx.update({ phase: 'writing the file' });
-      ctx.watchBytes(() => sink.position);
+      ctx.watchBytes(bytesWritten);
     },
-  });
+  );
+  ctx.watchBytes(() => report.bytes);
   return { file: relativeName(root, report.file), path: report.file, result: { ...report, model: machine, settings: live } };
 }

@@ -45,7 +45,7 @@ export function Dialog({ title, onClose, children, alert, footer, wide }: Dialog
       <div class="dialog-title">
         <h2 id={titleId}>{title}</h2>
         {onClose && (
-          <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
+          <button type="button" class="icon-button" aria-label="Close dialog" onClick={onClose}>
             ×
           </button>
         )}

@@ -69,7 +69,7 @@ function MenuList({ items, x, y, label, close, focusFirst, onBack }: { items: Me
     if (item.disabled) return;
     if (item.items) openSub(i, keyboard);
     else {
-      close(false);
+      close(true); // focus back on what opened the menu, so that a dialog opened next returns it there
       item.onSelect?.();
     }
   };
