@@ -45,16 +45,18 @@ export function Menu({ items, x, y, label, onClose, focusFirst = true }: MenuPro
   return <MenuList items={items} x={x} y={y} label={label} close={close} focusFirst={focusFirst} />;
 }
 
-function MenuList({ items, x, y, label, close, focusFirst, onBack }: { items: MenuItem[]; x: number; y: number; label: string; close: (refocus: boolean) => void; focusFirst: boolean; onBack?: () => void }) {
+/** `flipX`: for a submenu, the parent item's left edge: the submenu opens to the left of it when there is no room on the right. */
+function MenuList({ items, x, y, flipX, label, close, focusFirst, onBack }: { items: MenuItem[]; x: number; y: number; flipX?: number; label: string; close: (refocus: boolean) => void; focusFirst: boolean; onBack?: () => void }) {
   const ref = useRef<HTMLUListElement>(null);
   const [pos, setPos] = useState({ x, y });
   const [active, setActive] = useState(focusFirst ? 0 : -1);
-  const [open, setOpen] = useState<{ index: number; x: number; y: number; keyboard: boolean } | undefined>();
+  const [open, setOpen] = useState<{ index: number; x: number; flipX: number; y: number; keyboard: boolean } | undefined>();
   // Keep the menu inside the window.
   useLayoutEffect(() => {
     const r = ref.current!.getBoundingClientRect();
-    setPos({ x: Math.max(4, Math.min(x, innerWidth - r.width - 4)), y: Math.max(4, Math.min(y, innerHeight - r.height - 4)) });
-  }, [x, y]);
+    const left = flipX !== undefined && x + r.width > innerWidth - 4 ? flipX - r.width : x;
+    setPos({ x: Math.max(4, Math.min(left, innerWidth - r.width - 4)), y: Math.max(4, Math.min(y, innerHeight - r.height - 4)) });
+  }, [x, y, flipX]);
   useEffect(() => {
     if (active >= 0) ref.current?.querySelectorAll<HTMLElement>(':scope > li > [role="menuitem"]')[active]?.focus();
   }, [active]);
@@ -62,7 +64,7 @@ function MenuList({ items, x, y, label, close, focusFirst, onBack }: { items: Me
   const openSub = (i: number, keyboard: boolean) => {
     const el = ref.current!.querySelectorAll<HTMLElement>(':scope > li > [role="menuitem"]')[i]!;
     const r = el.getBoundingClientRect();
-    setOpen({ index: i, x: r.right - 2, y: r.top - 4, keyboard });
+    setOpen({ index: i, x: r.right - 2, flipX: r.left + 2, y: r.top - 4, keyboard });
   };
   const choose = (i: number, keyboard: boolean) => {
     const item = items[i]!;
@@ -151,6 +153,7 @@ function MenuList({ items, x, y, label, close, focusFirst, onBack }: { items: Me
           key={open.index}
           items={items[open.index]!.items!}
           x={open.x}
+          flipX={open.flipX}
           y={open.y}
           label={items[open.index]!.label}
           close={close}
