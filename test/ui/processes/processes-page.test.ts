@@ -58,6 +58,11 @@ async function showProcess(pid: number) {
   return row;
 }
 
+/** Waits until the menu item named `name` has the keyboard focus (menus render and focus asynchronously). */
+async function focusedItem(name: string) {
+  await page.waitForFunction((n) => document.activeElement?.getAttribute('role') === 'menuitem' && document.activeElement.firstElementChild?.textContent === n, name);
+}
+
 async function completion(title: string) {
   const dialog = page.getByRole('dialog', { name: title });
   await dialog.waitFor({ timeout: 60_000 });
@@ -95,11 +100,11 @@ test('Processes page: create Full (right-click), MiniPlus (Shift+F10) and Mini (
   await row.focus();
   await page.keyboard.press('Shift+F10');
   await page.getByRole('menu', { name: `target64 (PID ${target.pid})` }).waitFor();
-  const focused = (name: string) => page.getByRole('menuitem', { name, exact: true }).evaluate((el) => el === document.activeElement);
-  assert.ok(await focused('Create memory dump file'));
+  await focusedItem('Create memory dump file');
   await page.keyboard.press('ArrowRight');
-  assert.ok(await focused('Full'));
+  await focusedItem('Full');
   await page.keyboard.press('ArrowDown');
+  await focusedItem('MiniPlus');
   await page.keyboard.press('Enter');
   done = await finish('miniplus');
   await page.keyboard.press('Escape'); // closes the dialog; focus goes back to the row
@@ -233,8 +238,11 @@ test('System row: live kernel dumps of a modeled machine, with the settings page
   // Kernel stacks, from the keyboard: processor state and kernel stacks only.
   await system.focus();
   await page.keyboard.press('Shift+F10');
+  await focusedItem('Create live kernel memory dump file');
   await page.keyboard.press('Enter');
+  await focusedItem('Full live kernel memory dump');
   await page.keyboard.press('ArrowDown');
+  await focusedItem('Kernel stacks memory dump');
   await page.keyboard.press('Enter');
   await page.getByRole('dialog', { name: 'Kernel stacks memory dump — modeled machine' }).getByRole('button', { name: 'Create dump' }).click();
   done = await completion('Live kernel memory dump created');
