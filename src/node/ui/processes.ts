@@ -105,6 +105,6 @@ export class ProcessSampler {
     }
     this.previous = next;
     this.previousTotal = total;
-    return rows;
+    return rows.sort((a, b) => a.pid - b.pid);
   }
 }
