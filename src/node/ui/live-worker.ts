@@ -1,18 +1,18 @@
 import { statSync } from 'node:fs';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import { DumpError, type DumpErrorCode } from '../../core/errors.js';
 import { onlyErrno } from '../errno.js';
 import { writeLiveDump, type LiveDumpOptions } from '../varieties/live-dump.js';
+import { isLiveWorker, LIVE_WORKER_MARK } from './worker-mark.js';
 
 /**
  * Live kernel dumps in a worker thread: modelling the machine and writing the file keep a thread
  * busy for seconds, and the server must go on answering (progress polls, "a dump is already
  * running", the process list) meanwhile. One worker, started at the first dump and kept (idle, it
- * does not keep the process alive); it is this same module, so it also works from the CLI bundle
- * (dist/cli/commands/ui.js). It says where the file is being written; the server reads the bytes
- * written from that file's size.
+ * does not keep the process alive); it runs this same module — from the CLI bundle, the bundle
+ * (dist/cli/commands/ui.js), whose command module imports this one in the worker (isLiveWorker).
+ * It says where the file is being written; the server reads the bytes written from that file's size.
  */
-const MARK = 'dumpkit-ui-live-worker';
 
 type Report = Awaited<ReturnType<typeof writeLiveDump>>;
 type Request = { id: number; machine: string; options: Omit<LiveDumpOptions, 'onSink'> };
@@ -47,7 +47,7 @@ function fail(all: Error): void {
 
 function theWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(workerEntry(), { workerData: { [MARK]: true } });
+  const w = new Worker(workerEntry(), { workerData: { [LIVE_WORKER_MARK]: true } });
   w.unref();
   w.on('message', (m: Message) => {
     const p = pending.get(m.id);
@@ -86,7 +86,7 @@ export function liveDumpInWorker(machine: string, options: Omit<LiveDumpOptions,
   });
 }
 
-if (!isMainThread && (workerData as Record<string, unknown> | undefined)?.[MARK]) {
+if (isLiveWorker()) {
   const port = parentPort!;
   port.on('message', (req: Request) => {
     writeLiveDump(req.machine, {

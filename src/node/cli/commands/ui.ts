@@ -1,7 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { parseIntOption } from '../../varieties/cli-util.js';
-import { startUiServer } from '../../ui/server.js';
+import { isLiveWorker } from '../../ui/worker-mark.js';
+
+// In the CLI bundle the live-dump worker runs this file: it is the server's worker module that serves it.
+if (isLiveWorker()) await import('../../ui/live-worker.js');
 
 interface UiOptions {
   port: string;
@@ -30,6 +33,9 @@ export function register(program: Command): void {
     .option('--dump-dir <dir>', 'dump folder (default: the settings\' folder, else $TMPDIR/dumpkit-<user>, mode 0700)')
     .action(async (opts: UiOptions) => {
       const port = parseIntOption(opts.port, '--port', 0, 65535);
+      // Loaded here, not at start: `dumpkit --help` loads every command's bundle, and the server's
+      // capture code defines koffi types that the capture command's bundle defines too.
+      const { startUiServer } = await import('../../ui/server.js');
       const ui = await startUiServer({ port, dumpDir: opts.dumpDir });
       process.stdout.write(
         `dumpkit ui: serving on 127.0.0.1 only; open\n    ${ui.url}\n` +
