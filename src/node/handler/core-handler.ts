@@ -91,7 +91,7 @@ export async function runHandler(argv: string[], opts: HandlerRunOptions): Promi
   const timeCap = new Promise<'time-cap'>((r) => (timer = setTimeout(() => r('time-cap'), capMs)));
   let result: HandlerOutcome['result'];
   try {
-    result = await Promise.race([work.run(config, t0 + capMs), timeCap]);
+    result = await Promise.race([work.run(config), timeCap]);
   } catch (e) {
     work.abandon();
     result = 'error';
@@ -126,6 +126,7 @@ class CrashWork {
   private coreSink: FileSink | undefined;
   private dumpSink: FileSink | undefined;
   private abandoned = false;
+  private readonly stop = new AbortController();
 
   constructor(
     private readonly args: CrashArgs,
@@ -136,11 +137,11 @@ class CrashWork {
     private readonly input: Readable,
   ) {}
 
-  async run(config: HandlerConfig, deadline: number): Promise<HandlerOutcome['result']> {
+  async run(config: HandlerConfig): Promise<HandlerOutcome['result']> {
     const f = this.fields;
     this.phase = 'waiting for a slot';
-    this.slot = await acquireSlot(config.LogFile, config.MaxConcurrent, deadline);
-    if (!this.slot) throw new DumpError('TIMEOUT', 'no handler slot came free in time');
+    this.slot = await acquireSlot(config.LogFile, config.MaxConcurrent, this.stop.signal);
+    if (!this.slot) return 'time-cap';
     f.slot = this.slot.index;
     f.waitedMs = Math.round(this.slot.waitedMs);
     f.slotAt = Date.now();
@@ -212,6 +213,7 @@ class CrashWork {
   /** The time cap was hit: remove what is half written; the run stops at its next step. */
   abandon(): void {
     this.abandoned = true;
+    this.stop.abort();
     this.coreSink?.abort();
     this.dumpSink?.abort();
   }

@@ -33,11 +33,8 @@ function tryBind(name: string): Promise<Server | undefined> {
   });
 }
 
-/**
- * Takes one of `count` slots, waiting until `deadline` (a performance.now() value) at most;
- * undefined if none came free in time.
- */
-export async function acquireSlot(key: string, count: number, deadline: number): Promise<Slot | undefined> {
+/** Takes one of `count` slots, waiting as long as it takes; undefined if `stop` is aborted first. */
+export async function acquireSlot(key: string, count: number, stop?: AbortSignal): Promise<Slot | undefined> {
   const start = performance.now();
   for (let round = 0; ; round++) {
     // Start at a different slot each round so that waiters spread over the slots.
@@ -53,7 +50,7 @@ export async function acquireSlot(key: string, count: number, deadline: number):
         };
       }
     }
-    if (performance.now() >= deadline) return undefined;
+    if (stop?.aborted) return undefined;
     await sleep(10 + Math.random() * 20);
   }
 }
