@@ -44,7 +44,8 @@ export const DEFAULTS: Omit<HandlerConfig, 'LogFile' | 'Applications'> = {
   DumpFolder: DEFAULT_DUMP_FOLDER,
   DumpCount: 10,
   DumpType: 1,
-  CustomDumpFlags: 0,
+  // WER's default: MiniDumpWithDataSegs | MiniDumpWithUnloadedModules | MiniDumpWithProcessThreadData
+  CustomDumpFlags: 0x121,
   KeepCore: false,
   TimeLimitSeconds: 60,
   CoreSizeLimitMB: 8192,
