@@ -43,6 +43,12 @@ export interface HandlerRunOptions {
   /** --keep-core: keep the ELF core whatever the configuration says. */
   keepCore?: boolean;
   input: Readable;
+  /**
+   * Called once the whole core is read: closes the pipe (for standard input, the descriptor
+   * itself: Node keeps fd 0 open after destroying process.stdin), so the kernel lets the crashed
+   * process die while the minidump is written. Default: destroy `input`.
+   */
+  releaseInput?: () => Promise<void>;
 }
 
 export interface HandlerOutcome {
@@ -85,7 +91,7 @@ export async function runHandler(argv: string[], opts: HandlerRunOptions): Promi
   fields.type = variety;
   const procFiles = readProcFiles(args.pid);
 
-  const work = new CrashWork(args, settings, variety, procFiles, fields, opts.input);
+  const work = new CrashWork(args, settings, variety, procFiles, fields, opts);
   let timer: NodeJS.Timeout | undefined;
   const capMs = settings.TimeLimitSeconds * 1000;
   const timeCap = new Promise<'time-cap'>((r) => (timer = setTimeout(() => r('time-cap'), capMs)));
@@ -106,6 +112,8 @@ export async function runHandler(argv: string[], opts: HandlerRunOptions): Promi
   await work.releaseSlot();
   fields.result = result;
   fields.ms = ms();
+  // The handler process's whole life so far, Node's start-up included.
+  fields.processMs = Math.round(performance.now());
   return { result, fields, logFile: config.LogFile };
 }
 
@@ -134,7 +142,7 @@ class CrashWork {
     private readonly variety: Variety,
     private readonly procFiles: ReturnType<typeof readProcFiles>,
     private readonly fields: LogFields,
-    private readonly input: Readable,
+    private readonly io: Pick<HandlerRunOptions, 'input' | 'releaseInput'>,
   ) {}
 
   async run(config: HandlerConfig): Promise<HandlerOutcome['result']> {
@@ -157,7 +165,7 @@ class CrashWork {
     this.coreSink = FileSink.create(core);
     let bytes = 0;
     let over = false;
-    for await (const chunk of this.input as AsyncIterable<Buffer>) {
+    for await (const chunk of this.io.input as AsyncIterable<Buffer>) {
       if (this.abandoned) return 'time-cap';
       bytes += chunk.length;
       if (over) continue; // draining: the kernel finishes writing, the process dies
@@ -176,7 +184,8 @@ class CrashWork {
       return budget === limit ? 'size-cap' : 'no-space';
     }
     // The whole core is read: close the pipe, so the kernel lets the process die now.
-    this.input.destroy();
+    if (this.io.releaseInput) await this.io.releaseInput();
+    else this.io.input.destroy();
 
     this.phase = 'writing the minidump';
     this.dumpSink = FileSink.create(dump);

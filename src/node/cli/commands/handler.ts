@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DumpError } from '../../../core/errors.js';
 import { DEFAULT_CONFIG_PATH } from '../../handler/config.js';
@@ -107,8 +108,25 @@ export function register(program: Command): void {
         configPath: o.config ?? process.env.DUMPKIT_HANDLER_CONFIG ?? DEFAULT_CONFIG_PATH,
         keepCore: o.keepCore,
         input: process.stdin,
+        releaseInput: releaseStdin,
       });
       logOutcome(outcome);
       // Exit code 0 whatever happened: the kernel ignores it, the log says it.
     });
+}
+
+/**
+ * Closes the core's pipe for good: Node keeps descriptor 0 open after process.stdin is destroyed
+ * (libuv never closes 0–2), and the kernel holds the crashed process until every reader is gone.
+ * /dev/null takes descriptor 0, so nothing else lands there.
+ */
+async function releaseStdin(): Promise<void> {
+  if (!process.stdin.closed) {
+    await new Promise<void>((r) => {
+      process.stdin.once('close', () => r());
+      process.stdin.destroy();
+    });
+  }
+  closeSync(0);
+  openSync('/dev/null', 'r');
 }
