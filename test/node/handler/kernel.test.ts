@@ -152,6 +152,10 @@ describe('the crash handler, installed for real', { skip }, () => {
           assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), pattern);
         });
 
+        const st = handler(['status', '-n', '3']);
+        assert.match(st.stdout, /^recent crashes \(3\):$/m);
+        assert.match(st.stdout, /^  \S+ dk-storm pid \d+ SIGSEGV ok → \/tmp\/dkh-\w+\/storm\/dk-storm\.\d+\.dmp$/m);
+
         const un = handler(['uninstall']);
         assert.equal(un.status, 0, un.stderr);
         assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), before.pattern, 'the previous pattern is back');
