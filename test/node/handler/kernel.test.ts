@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { Minidump } from '../../../src/core/minidump/minidump.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
-import { gccSkip, gdbPath, gdbSkip } from '../../helpers/target.js';
+import { lldbBatch } from '../../helpers/lldb.js';
+import { gccSkip, gdbPath, gdbSkip, lldbPath } from '../../helpers/target.js';
 import { binEntry, cli, crash, crasher, ensureBuiltCli, NO_32_BIT, waitForLog, waitingCrasher, type LogLine } from './handler-helpers.js';
 
 /**
@@ -69,12 +70,13 @@ async function openDump(path: string) {
 }
 
 describe('the crash handler, installed for real', { skip }, () => {
-  test('install, crashes, DumpCount, a storm of 50, refusal without root, uninstall', async (t) => {
+  test('install, crashes, DumpCount, a storm of 50, refusal without root, install again, uninstall (and not over someone else\'s pattern)', async (t) => {
     const before = { pattern: 'core.%p-dumpkit-handler-test', limit: 0 };
     await withCorePattern(
       before.pattern,
       async () => {
-        const inst = handler(['install', '--entry', join(dir, 'd.mjs'), '--node', join(dir, 'n')]);
+        const installArgs = ['install', '--entry', join(dir, 'd.mjs'), '--node', join(dir, 'n')];
+        const inst = handler(installArgs);
         assert.equal(inst.status, 0, inst.stderr);
         const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
         assert.equal(pattern, `|${dir}/n ${dir}/d.mjs handler core --config ${configPath} -- %P %i %s %t %e`);
@@ -108,6 +110,10 @@ describe('the crash handler, installed for real', { skip }, () => {
                 for (const r of names) {
                   assert.ok(kernel.has(r), `gdb shows ${r}`);
                   assert.equal(ctx.registers[r], kernel.get(r), `${name}: ${r} as in the kernel's core`);
+                }
+                if (lldbPath && name === 'SIGSEGV') {
+                  const text = lldbBatch(line.fields.dump!, ['thread list']);
+                  assert.match(text, new RegExp(`tid = ${ended.pid},.*stop reason = signal SIGSEGV`), `LLDB opens the dump and shows the crash: ${text}`);
                 }
               } finally {
                 await close();
@@ -156,11 +162,25 @@ describe('the crash handler, installed for real', { skip }, () => {
         assert.match(st.stdout, /^recent crashes \(3\):$/m);
         assert.match(st.stdout, /^  \S+ dk-storm pid \d+ SIGSEGV ok → \/tmp\/dkh-\w+\/storm\/dk-storm\.\d+\.dmp$/m);
 
+        // Installed again: what was there before the first install stays the thing to restore.
+        assert.equal(handler(installArgs).status, 0);
+        assert.equal((JSON.parse(handler(['status', '--json']).stdout) as { state: { previousPattern: string } }).state.previousPattern, before.pattern);
         const un = handler(['uninstall']);
         assert.equal(un.status, 0, un.stderr);
         assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), before.pattern, 'the previous pattern is back');
         assert.equal(readFileSync('/proc/sys/kernel/core_pipe_limit', 'utf8').trim(), String(before.limit));
         assert.match(handler(['status']).stdout, /^installed: no$/m);
+        assert.match(handler(['uninstall']).stdout, /not installed; nothing to do/);
+
+        // Someone else's pattern after install: uninstall does not clobber it, unless --force.
+        assert.equal(handler(installArgs).status, 0);
+        writeFileSync('/proc/sys/kernel/core_pattern', 'core.someone-else');
+        const refused = handler(['uninstall']);
+        assert.equal(refused.status, 2);
+        assert.match(refused.stderr, /^dumpkit: REFUSED: kernel\.core_pattern was changed since install \(now "core\.someone-else"\); pass --force/);
+        assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), 'core.someone-else');
+        assert.equal(handler(['uninstall', '--force']).status, 0);
+        assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), before.pattern);
       },
       before.limit,
     );
