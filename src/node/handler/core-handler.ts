@@ -153,6 +153,7 @@ class CrashWork {
     f.slot = this.slot.index;
     f.waitedMs = Math.round(this.slot.waitedMs);
     f.slotAt = Date.now();
+    const tSlot = performance.now();
 
     const folder = this.settings.DumpFolder;
     ensureFolder(folder);
@@ -178,6 +179,7 @@ class CrashWork {
       this.coreSink.writeSync(chunk);
     }
     f.coreBytes = bytes;
+    f.readMs = Math.round(performance.now() - tSlot);
     if (over) {
       const why = budget === limit ? `the size cap (CoreSizeLimitMB ${this.settings.CoreSizeLimitMB})` : `the free space in ${folder} (${Math.floor(room / MiB)} MiB writable, keeping a reserve)`;
       f.error = `core larger than ${why}: read and dropped ${bytes} bytes, no dump written`;
@@ -188,6 +190,7 @@ class CrashWork {
     else this.io.input.destroy();
 
     this.phase = 'writing the minidump';
+    const tWrite = performance.now();
     this.dumpSink = FileSink.create(dump);
     const diagnostics = new Diagnostics();
     let written: Awaited<ReturnType<typeof convertCore>>;
@@ -206,6 +209,7 @@ class CrashWork {
     }
     if (this.abandoned) return 'time-cap';
     f.dump = this.dumpSink.commit();
+    f.writeMs = Math.round(performance.now() - tWrite);
     f.dumpBytes = written.size;
     if (written.notes.length) f.notes = written.notes.slice(0, 3).join('; ');
     if (this.settings.KeepCore) f.core = this.coreSink.commit();

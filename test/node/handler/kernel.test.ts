@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MinidumpType } from '../../../src/core/minidump/constants.js';
 import { Minidump } from '../../../src/core/minidump/minidump.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
@@ -44,6 +45,7 @@ before(() => {
       KeepCore: true,
       MaxConcurrent: MAX_CONCURRENT,
       Applications: {
+        'dk-crash64': { DumpType: 2 },
         'dk-count': { DumpFolder: folders.count, DumpCount: 3, KeepCore: false },
         'dk-storm': { DumpFolder: folders.storm, DumpCount: 100, KeepCore: false },
       },
@@ -98,6 +100,10 @@ describe('the crash handler, installed for real', { skip }, () => {
               assert.equal(line.fields.core, join(folders.main, `dk-crash${bits}.${ended.pid}.core`), 'KeepCore');
               const { dump, close } = await openDump(line.fields.dump!);
               try {
+                // dk-crash64 has DumpType 2 (an Applications entry); dk-crash32 the default 1.
+                assert.equal(line.fields.type, bits === 64 ? 'full' : 'mini');
+                assert.equal(dump.header.flags & BigInt(MinidumpType.MiniDumpWithFullMemory), bits === 64 ? BigInt(MinidumpType.MiniDumpWithFullMemory) : 0n);
+                assert.ok(Math.abs(dump.header.timeDateStamp - Date.now() / 1000) < 120, 'the time of the crash (%t)');
                 const ex = await dump.exception();
                 assert.ok(ex, `${name}: an Exception stream`);
                 assert.equal(ex.exceptionCode, SIGNO[name], `${name}: the signal number`);
@@ -105,6 +111,7 @@ describe('the crash handler, installed for real', { skip }, () => {
                 if (name === 'SIGSEGV') assert.equal(ex.exceptionAddress, 0x10n, 'si_addr');
                 const ctx = await dump.context(ex.threadContext);
                 assert.ok(ctx);
+                assert.equal((await dump.readMemory(ctx.sp, 64)).length, 64, 'the stack at sp is in the dump');
                 const kernel = gdbRegisters(exe, line.fields.core!);
                 const names = bits === 64 ? ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss'] : ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags', 'cs', 'ss'];
                 for (const r of names) {
