@@ -54,12 +54,6 @@ const ARCH_OF: Record<number, { arch: CoreHeader['arch']; is64: boolean }> = {
   [EM_AARCH64]: { arch: 'arm64', is64: true },
 };
 
-/** True when the first bytes are an ELF header of type ET_CORE (little-endian, either class). */
-export function looksLikeElfCore(head: Uint8Array): boolean {
-  if (head.length < 18 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46) return false;
-  return head[5] === 1 && head[16]! + head[17]! * 256 === ET_CORE;
-}
-
 export async function readCoreHeader(source: ByteSource): Promise<CoreHeader> {
   if (source.size < 52) throw new DumpError('TRUNCATED', `an ELF header needs 52 bytes but ${source.name} has ${source.size}`, { offset: 0, length: source.size });
   const ident = await readStruct(source, 0, 20, 'e_ident');

@@ -10,6 +10,7 @@ import { Minidump } from '../../../core/minidump/minidump.js';
 import { formatBytes } from '../../../core/varieties/plan.js';
 import { checkDerivable, parseVariety, variety, type LiveOptions } from '../../../core/varieties/rules.js';
 import { convertCoreFile } from '../../elfcore/convert-core.js';
+import { isCompressed, withElfCore } from '../../elfcore/open-core.js';
 import { FileSource } from '../../file-source.js';
 import { SYNC_OPTION_HELP, writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, writeFromSource } from '../../varieties/variety-source.js';
@@ -30,7 +31,7 @@ export function register(program: Command): void {
   program
     .command('convert')
     .description('derive a smaller dump: complete → active → kernel → small (kernel dumps); full → miniplus → mini (minidumps); a minidump of an ELF core')
-    .argument('<in>', 'a kernel dump (PAGEDU64), a minidump (MDMP) or an ELF core')
+    .argument('<in>', 'a kernel dump (PAGEDU64), a minidump (MDMP) or an ELF core (plain, or .zst/.lz4/.xz from systemd-coredump)')
     .requiredOption('--to <variety>', 'active, kernel, automatic, small, live-full, live-kernel-stacks (kernel); miniplus, mini (minidumps); full, miniplus, mini (ELF cores)')
     .option('-o, --output <file>', 'output file (default: <in>-<variety>.dmp beside the input)')
     .option('--overwrite', 'replace an existing output file')
@@ -47,25 +48,16 @@ export function register(program: Command): void {
       } finally {
         await probe.close();
       }
-      if (format === 'elfcore') {
+      if (format === 'elfcore' || isCompressed(format)) {
         const to = parseMinidumpVariety(o.to);
         if (!to) throw new DumpError('INVALID_ARGUMENT', `an ELF core converts to a minidump: --to full, miniplus or mini (got ${o.to})`);
-        const source = FileSource.open(input);
-        let result;
-        try {
-          result = await convertCoreFile(source, input, out, to, { overwrite: !!o.overwrite, sync: !!o.sync });
-        } finally {
-          await source.close();
-        }
+        const result = await withElfCore(input, format, (source) => convertCoreFile(source, input, out, to, { overwrite: !!o.overwrite, sync: !!o.sync }));
         process.stdout.write(
           o.json
             ? toJson({ from: input, to: o.to, file: out, ...result }) + '\n'
             : `${out}: ${o.to} minidump of a ${result.arch} core, ${formatBytes(result.size)} (${result.threads} threads, ${result.modules} modules, ${result.memoryRanges} memory ranges, ${formatBytes(result.memoryBytes)} of memory)\n`,
         );
         return;
-      }
-      if (format !== 'minidump' && format !== 'kernel32' && format !== 'kernel64') {
-        throw new DumpError('UNSUPPORTED', `${input} is ${format}-compressed: decompress it first`);
       }
       if (format === 'minidump') {
         if (!MINIDUMP_KINDS.includes(o.to)) throw new DumpError('INVALID_ARGUMENT', `a minidump converts to ${MINIDUMP_KINDS.slice(1).join(' or ')}, not ${o.to}`);

@@ -7,7 +7,7 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('say what a dump holds, and what it can and cannot answer')
-    .argument('<file>', 'a minidump (MDMP), kernel dump (PAGEDUMP/PAGEDU64) or ELF core')
+    .argument('<file>', 'a minidump (MDMP), kernel dump (PAGEDUMP/PAGEDU64) or ELF core (also zstd, lz4 or xz-compressed, as systemd-coredump keeps them)')
     .option('--json', 'print one JSON object (addresses as "0x…" strings)')
     .action(async (file: string, opts: { json?: boolean }) => {
       const source = FileSource.open(file);
@@ -19,9 +19,10 @@ export function register(program: Command): void {
         if (kind === 'minidump') {
           const m = await import('../../../core/minidump/summary.js');
           text = format(await m.summarizeMinidump(source), m.formatMinidumpSummary);
-        } else if (kind === 'elfcore') {
+        } else if (kind === 'elfcore' || kind === 'zstd' || kind === 'lz4' || kind === 'xz') {
           const c = await import('../../../core/elfcore/summary.js');
-          text = format(await c.summarizeElfCore(source), c.formatElfCoreSummary);
+          const { withElfCore } = await import('../../elfcore/open-core.js');
+          text = await withElfCore(file, kind, async (core) => format({ ...(kind === 'elfcore' ? {} : { compression: kind }), ...(await c.summarizeElfCore(core)) }, c.formatElfCoreSummary));
         } else {
           const k = await import('../../../core/kernel/summary.js');
           text = format(await k.summarizeKernelDump(source), k.formatKernelSummary);
