@@ -1,7 +1,6 @@
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import type { Diagnostics } from '../../core/diagnostics.js';
-import { readElfCore } from '../../core/elfcore/elf-core.js';
-import { coreToSnapshot } from '../../core/elfcore/to-snapshot.js';
+import { coreToSnapshot, readElfCore } from '../../core/elfcore/index.js';
 import type { Variety } from '../../core/minidump/varieties.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { hostFile, miscRecord, systemRecord } from '../capture/system.js';
