@@ -1,5 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { DumpError } from '../../core/errors.js';
 import { onlyErrno } from '../errno.js';
 import { nextFreeName } from '../file-sink.js';
 
@@ -21,9 +22,19 @@ export function dumpPaths(folder: string, exe: string, pid: number): { dump: str
   return { dump, core: dump.replace(/\.dmp$/, '.core') };
 }
 
-/** Creates the folder (and parents) readable by root only; an existing folder is left as it is. */
+/**
+ * Creates the folder (and parents) readable by its owner only, and refuses a folder others could
+ * write into: the handler runs as root, and in a folder where someone else can plant a link under
+ * the next file's name, root's write would land wherever the link points.
+ */
 export function ensureFolder(folder: string): void {
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const st = lstatSync(folder);
+  const uid = process.geteuid?.() ?? 0;
+  if (!st.isDirectory()) throw new DumpError('REFUSED', `${folder} is not a directory (a symbolic link?): the handler writes only into a real folder`);
+  if (st.uid !== uid || st.mode & 0o022) {
+    throw new DumpError('REFUSED', `${folder} can be written by others (owner ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}): choose a folder only ${uid === 0 ? 'root' : 'this user'} can write, since links planted there would redirect the handler's writes`);
+  }
 }
 
 /** Removes the oldest `*.dmp` files (and their `.core`) past `count`; returns the removed dumps. */

@@ -100,7 +100,8 @@ export async function install(loc: Locations, opts: { node?: string; entry?: str
   }
   const config = loadConfig(configPath); // refuses a bad configuration now, not at the first crash
   const pattern = handlerPattern(node, entry, configPath === DEFAULT_CONFIG_PATH ? [] : ['--config', configPath]);
-  ensureFolder(config.DumpFolder);
+  // Every folder the handler will write into, now: a refusal here beats a lost crash later.
+  for (const folder of new Set([config.DumpFolder, dirname(config.LogFile), ...Object.values(config.Applications).flatMap((a) => (a.DumpFolder ? [a.DumpFolder] : []))])) ensureFolder(folder);
 
   const current = readKernelSetting(CORE_PATTERN);
   const currentLimit = readKernelSetting(CORE_PIPE_LIMIT);

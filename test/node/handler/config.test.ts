@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DumpError } from '../../../src/core/errors.js';
 import { loadConfig, parseConfig, settingsFor, varietyOf } from '../../../src/node/handler/config.js';
 import { appendLog, formatLogLine, parseLogLine, recentLog } from '../../../src/node/handler/crash-log.js';
-import { applyDumpCount, dumpPaths, safeName } from '../../../src/node/handler/dump-folder.js';
+import { applyDumpCount, dumpPaths, ensureFolder, safeName } from '../../../src/node/handler/dump-folder.js';
 import { handlerPattern, looksLikeHandler } from '../../../src/node/handler/kernel-settings.js';
 import { parseCrashArgs } from '../../../src/node/handler/core-handler.js';
 
@@ -81,6 +81,18 @@ describe('handler pieces', () => {
     assert.deepEqual(first, { dump: join(dir, 'app.42.dmp'), core: join(dir, 'app.42.core') });
     writeFileSync(first.dump, '');
     assert.deepEqual(dumpPaths(dir, 'app', 42), { dump: join(dir, 'app.42 (2).dmp'), core: join(dir, 'app.42 (2).core') });
+  });
+
+  test('a folder others can write into, or a link, is refused (root\'s writes could be redirected)', () => {
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o1777);
+    assert.throws(() => ensureFolder(open), (e: unknown) => e instanceof DumpError && e.code === 'REFUSED' && /can be written by others \(owner \d+, mode 1777\)/.test(e.message));
+    symlinkSync(join(dir, 'names'), join(dir, 'link'));
+    mkdirSync(join(dir, 'names'), { recursive: true });
+    assert.throws(() => ensureFolder(join(dir, 'link')), (e: unknown) => e instanceof DumpError && e.code === 'REFUSED' && /not a directory/.test(e.message));
+    ensureFolder(join(dir, 'fresh', 'deeper'));
+    assert.equal(statSync(join(dir, 'fresh', 'deeper')).mode & 0o777, 0o700);
   });
 
   test('DumpCount removes the oldest dumps (and their cores) past the count, nothing else', () => {
