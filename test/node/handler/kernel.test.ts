@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MinidumpType } from '../../../src/core/minidump/constants.js';
 import { Minidump } from '../../../src/core/minidump/minidump.js';
 import { FileSource } from '../../../src/node/file-source.js';
+import { install, uninstall } from '../../../src/node/handler/install.js';
+import { projectRoot } from '../../helpers/cli.js';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
 import { lldbBatch } from '../../helpers/lldb.js';
 import { gccSkip, gdbPath, gdbSkip, lldbPath } from '../../helpers/target.js';
@@ -156,11 +158,35 @@ describe('the crash handler, installed for real', { skip }, () => {
           t.diagnostic(`storm: 50 dumps ${Date.now() - t0} ms after the first crash`);
         });
 
-        await t.test('without root: install and uninstall refuse in one line, and change nothing', () => {
-          for (const action of ['install', 'uninstall']) {
-            const r = handler([action], { uid: 65534, gid: 65534 });
-            assert.equal(r.status, 2, r.stderr);
-            assert.match(r.stderr, /^dumpkit: PERMISSION: dumpkit handler (install|uninstall) needs root: kernel\.core_pattern and kernel\.core_pipe_limit can only be changed by root \(CAP_SYS_ADMIN\); run it with sudo\n$/);
+        await t.test('without root: install and uninstall refuse in one line, and change nothing', async (st) => {
+          // The built CLI copied where `nobody` can read it (the checkout may be under /root).
+          const pub = mkdtempSync('/tmp/dkh-pub-');
+          try {
+            chmodSync(pub, 0o755);
+            cpSync(join(projectRoot, 'bin'), join(pub, 'bin'), { recursive: true });
+            cpSync(join(projectRoot, 'dist', 'cli'), join(pub, 'dist', 'cli'), { recursive: true });
+            const asNobody = (args: string[]) => spawnSync(process.execPath, [join(pub, 'bin', 'dumpkit.mjs'), ...args], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
+            const probe = spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
+            if (probe.status !== 0) {
+              // node itself is out of nobody's reach (e.g. installed under /root): the refusal checked in-process, as if not root.
+              st.diagnostic(`node cannot run as nobody here (${(probe.error?.message ?? probe.stderr).trim()}): refusal checked with getuid() answering 65534`);
+              const getuid = process.getuid;
+              process.getuid = () => 65534;
+              try {
+                await assert.rejects(install({ configPath, stateDir }), /dumpkit handler install needs root/);
+                assert.throws(() => uninstall({ configPath, stateDir }), /dumpkit handler uninstall needs root/);
+              } finally {
+                process.getuid = getuid;
+              }
+            } else {
+              for (const action of ['install', 'uninstall']) {
+                const r = asNobody(['handler', action, '--state-dir', stateDir]);
+                assert.equal(r.status, 2, r.stderr);
+                assert.match(r.stderr, /^dumpkit: PERMISSION: dumpkit handler (install|uninstall) needs root: kernel\.core_pattern and kernel\.core_pipe_limit can only be changed by root \(CAP_SYS_ADMIN\); run it with sudo\n$/);
+              }
+            }
+          } finally {
+            rmSync(pub, { recursive: true, force: true });
           }
           assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), pattern);
         });
