@@ -52,7 +52,7 @@ export async function run(): Promise<void> {
     process.stdout.write(`handler bench skipped: ${why}\n`);
     return;
   }
-  ensureBuiltCli();
+  await ensureBuiltCli();
   const dir = mkdtempSync('/tmp/dkb-');
   try {
     const exe = crasher(64, 'dk-bench')!;

@@ -6,6 +6,7 @@ import { compileC, tempDir } from '../../helpers/c-program.js';
 import { projectRoot } from '../../helpers/cli.js';
 import { buildTarget, NO_32_BIT } from '../../helpers/target.js';
 import { recentLog } from '../../../src/node/handler/crash-log.js';
+import { acquireSlot } from '../../../src/node/handler/slots.js';
 
 /**
  * What the handler tests share: the built CLI (the kernel runs bin/dumpkit.mjs → dist/cli, with
@@ -23,12 +24,23 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds dist/cli (npm run build's CLI step) when it is missing or older than src/. */
-export function ensureBuiltCli(): void {
+/**
+ * Builds dist/cli (npm run build's CLI step) when it is missing or older than src/. The test files
+ * that need it run side by side: one builds while holding a slot (the handler's own semaphore, one
+ * slot; the build empties dist/cli first) and the others wait for it, then find it fresh.
+ */
+export async function ensureBuiltCli(): Promise<void> {
   const main = join(projectRoot, 'dist', 'cli', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(projectRoot, 'src'))) return;
-  const r = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs'), '--cli-only'], { cwd: projectRoot, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
+  const fresh = (): boolean => existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(projectRoot, 'src'));
+  if (fresh()) return;
+  const slot = (await acquireSlot(`${projectRoot}:build`, 1))!;
+  try {
+    if (fresh()) return;
+    const r = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs'), '--cli-only'], { cwd: projectRoot, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stderr}`);
+  } finally {
+    await slot.release();
+  }
 }
 
 /** Runs the built CLI. */

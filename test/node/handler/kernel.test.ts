@@ -35,9 +35,9 @@ const configPath = join(dir, 'h.json');
 const stateDir = join(dir, 'state');
 const logFile = join(folders.main, 'dumpkit-handler.log');
 
-before(() => {
+before(async () => {
   if (skip) return;
-  ensureBuiltCli();
+  await ensureBuiltCli();
   symlinkSync(process.execPath, join(dir, 'n'));
   symlinkSync(binEntry, join(dir, 'd.mjs'));
   writeFileSync(
