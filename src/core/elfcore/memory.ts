@@ -147,6 +147,11 @@ export class CoreMemory {
     for (const [at, dst, n, seg] of this.pieces(address, into.length)) readInto(seg.fileOffset + at, into.subarray(dst, dst + n));
   }
 
+  /** Where the bytes of [address, address + length) are in the core file, in order; every byte must be readable. */
+  fileExtents(address: bigint, length: number): { fileOffset: number; length: number }[] {
+    return [...this.pieces(address, length)].map(([at, , n, seg]) => ({ fileOffset: seg.fileOffset + at, length: n }));
+  }
+
   /** Splits [address, address + length) into per-segment pieces: [offset in segment, offset in output, length, segment]. */
   private *pieces(address: bigint, length: number): Generator<[number, number, number, CoreSegment]> {
     let done = 0;
