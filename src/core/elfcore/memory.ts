@@ -2,9 +2,11 @@
  * The process memory in a core: its PT_LOAD segments. A segment's first p_filesz bytes are in the
  * file at p_offset; the kernel and gdb write p_filesz = 0 for mappings they did not dump (file
  * pages still on disk, guard pages, VM_DONTDUMP, I/O memory) and p_filesz = p_memsz for the others.
- * As gdb (through BFD) does, a segment with no file bytes is unreadable, and one with some reads
- * as zeros past them up to p_memsz. A core cut short (RLIMIT_CORE, a full disk) is readable up to
- * where its file ends.
+ * As in gdb (BFD gives the part past p_filesz a section without contents), only the file bytes
+ * are readable: the rest of p_memsz is mapped but not in the core. A core cut short (RLIMIT_CORE,
+ * a full disk) is readable up to where its file ends. Segments whose file bytes overlap another's
+ * are not read (a hostile core could otherwise make one file byte stand for terabytes of memory),
+ * so what a core can yield is bounded by its size.
  */
 import type { ByteSource } from '../bytes/byte-source.js';
 import type { Diagnostics } from '../diagnostics.js';
@@ -23,9 +25,9 @@ export interface CoreSegment {
   fileOffset: number;
   /** p_filesz as written. */
   fileSize: number;
-  /** Bytes from `start` that can be read (file bytes, then zeros up to p_memsz); 0 when the segment was not dumped. */
+  /** Bytes from `start` that can be read (those in the file); 0 when the segment was not dumped. */
   readable: bigint;
-  /** Of those, the bytes that come from the file (the rest read as zeros). */
+  /** The same as a number. */
   inFile: number;
 }
 
@@ -43,16 +45,23 @@ export function coreSegments(loads: CoreProgramHeader[], fileSize: number, diagn
       diagnostics.add(`PT_LOAD ${p.index} at 0x${p.vaddr.toString(16)}: p_filesz ${file} is larger than p_memsz ${p.memSize}; read as p_memsz`);
       file = Number(p.memSize);
     }
-    let readable = file > 0 ? p.memSize : 0n;
     if (file > 0 && p.offset + file > fileSize) {
       const have = Math.max(0, fileSize - p.offset);
       cut += file - have;
       file = have;
-      readable = BigInt(have);
     }
-    out.push({ index: p.index, start: p.vaddr, end, flags: p.flags, fileOffset: p.offset, fileSize: p.fileSize, readable, inFile: file });
+    out.push({ index: p.index, start: p.vaddr, end, flags: p.flags, fileOffset: p.offset, fileSize: p.fileSize, readable: BigInt(file), inFile: file });
   }
   if (cut) diagnostics.add(`the core is cut short: ${cut} bytes of memory its program headers promise are past the end of the file (unreadable)`);
+  const byOffset = out.filter((s) => s.inFile > 0).sort((a, b) => a.fileOffset - b.fileOffset);
+  let reach = 0; // where the file bytes of the segments kept so far end
+  for (const s of byOffset) {
+    if (s.fileOffset < reach) {
+      diagnostics.add(`PT_LOAD ${s.index} at 0x${s.start.toString(16)}: its file bytes 0x${s.fileOffset.toString(16)}+${s.inFile} overlap another segment's: not read`);
+      s.inFile = 0;
+      s.readable = 0n;
+    } else reach = s.fileOffset + s.inFile;
+  }
   out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   // Overlapping segments: the later one loses the overlap (a core from the kernel or gdb has none).
   const kept: CoreSegment[] = [];
@@ -89,7 +98,7 @@ export class CoreMemory {
       const n = s.start + s.readable - at;
       got += n;
       at += n;
-      if (s.readable < s.end - s.start) break;
+      if (s.readable < s.end - s.start) break; // the rest of this segment is not in the core
     }
     return got < max ? got : max;
   }
@@ -97,10 +106,7 @@ export class CoreMemory {
   /** Exactly `length` bytes at `address`; DumpError ADDRESS_NOT_IN_DUMP when any of them is not in the core. */
   async read(address: bigint, length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
-    for (const [at, dst, n, seg] of this.pieces(address, length)) {
-      const fromFile = Math.min(n, Math.max(0, seg.inFile - at));
-      if (fromFile > 0) out.set(await this.source.read(seg.fileOffset + at, fromFile), dst);
-    }
+    for (const [at, dst, n, seg] of this.pieces(address, length)) out.set(await this.source.read(seg.fileOffset + at, n), dst);
     return out;
   }
 
@@ -109,10 +115,7 @@ export class CoreMemory {
     const readSync = this.source.readSync?.bind(this.source);
     if (!readSync) throw new DumpError('UNSUPPORTED', `${this.source.name} cannot be read synchronously`);
     const out = new Uint8Array(length);
-    for (const [at, dst, n, seg] of this.pieces(address, length)) {
-      const fromFile = Math.min(n, Math.max(0, seg.inFile - at));
-      if (fromFile > 0) out.set(readSync(seg.fileOffset + at, fromFile), dst);
-    }
+    for (const [at, dst, n, seg] of this.pieces(address, length)) out.set(readSync(seg.fileOffset + at, n), dst);
     return out;
   }
 
@@ -141,11 +144,12 @@ export class CoreMemory {
   }
 
   private fillSync(address: bigint, into: Uint8Array, readInto: (offset: number, into: Uint8Array) => void): void {
-    for (const [at, dst, n, seg] of this.pieces(address, into.length)) {
-      const fromFile = Math.min(n, Math.max(0, seg.inFile - at));
-      if (fromFile > 0) readInto(seg.fileOffset + at, into.subarray(dst, dst + fromFile));
-      if (fromFile < n) into.fill(0, dst + fromFile, dst + n);
-    }
+    for (const [at, dst, n, seg] of this.pieces(address, into.length)) readInto(seg.fileOffset + at, into.subarray(dst, dst + n));
+  }
+
+  /** Where the bytes of [address, address + length) are in the core file, in order; every byte must be readable. */
+  fileExtents(address: bigint, length: number): { fileOffset: number; length: number }[] {
+    return [...this.pieces(address, length)].map(([at, , n, seg]) => ({ fileOffset: seg.fileOffset + at, length: n }));
   }
 
   /** Splits [address, address + length) into per-segment pieces: [offset in segment, offset in output, length, segment]. */

@@ -57,8 +57,10 @@ export async function* decompressStream(kind: Compression, input: AsyncIterable<
     try {
       r = await reader.read();
     } catch (e) {
-      // xz-decompress reports corrupt input with plain Errors ("Data error", "Unexpected end of input")
-      throw new DumpError('BAD_SIZE', `xz: ${(e as Error).message}`);
+      // xz-decompress reports bad input with plain Errors carrying xz-embedded's return code
+      const message = (e as Error).message;
+      if (/error code 6\b/.test(message)) throw new DumpError('UNSUPPORTED', `xz: options xz-embedded does not support (an SHA-256 check, or a filter other than LZMA2/BCJ): ${message}`);
+      throw new DumpError('BAD_SIZE', `xz: ${message}`);
     }
     if (r.done) return;
     yield r.value;

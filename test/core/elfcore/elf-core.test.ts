@@ -100,7 +100,7 @@ function fixture(arch: FixtureArch): FixtureCore {
     segments: [
       { vaddr: L.image, flags: 4, memsz: 0x1000n, data: elfImage(is64, machine) },
       { vaddr: L.image + 0x1000n, flags: 5, memsz: 0x2000n }, // text, not dumped
-      { vaddr: L.heap, flags: 6, memsz: 0x4000n, data: patternBytes(L.heap, 0x2000) }, // half in the file: the rest reads as zeros
+      { vaddr: L.heap, flags: 6, memsz: 0x4000n, data: patternBytes(L.heap, 0x2000) }, // half in the file: the rest is not in the core
       { vaddr: L.stack, flags: 6, memsz: 0x2000n, data: patternBytes(L.stack, 0x2000) },
     ],
   };
@@ -154,8 +154,9 @@ describe('ELF core reader (fixtures)', () => {
         assert.equal(t0.registers.gpr.fpcr, 0x3000000n);
         assert.equal(t0.registers.gpr.tpidr_el0, 0xffff8000a000n);
       }
-      // memory: file bytes, the zero tail past p_filesz, and an undumped segment
-      assert.deepEqual(await core.memory.read(L.heap + 0x1ff8n, 16), Uint8Array.from([...patternBytes(L.heap + 0x1ff8n, 8), 0, 0, 0, 0, 0, 0, 0, 0]));
+      // memory: file bytes; past p_filesz and in an undumped segment, nothing
+      assert.deepEqual(await core.memory.read(L.heap + 0x1ff8n, 8), patternBytes(L.heap + 0x1ff8n, 8));
+      await assert.rejects(core.memory.read(L.heap + 0x1ff8n, 16), (e: unknown) => e instanceof DumpError && e.code === 'ADDRESS_NOT_IN_DUMP');
       await assert.rejects(core.memory.read(L.image + 0x1000n, 4), (e: unknown) => e instanceof DumpError && e.code === 'ADDRESS_NOT_IN_DUMP');
       assert.deepEqual(d.list(), []);
     });
@@ -190,7 +191,8 @@ describe('ELF core reader (fixtures)', () => {
       assert.equal(mods[0]!.baseOfImage, L.image);
       assert.equal(mods[0]!.sizeOfImage, 0x3000);
       assert.deepEqual(await md.readMemory(L.stack + 0x1f00n, 32), patternBytes(L.stack + 0x1f00n, 32));
-      assert.deepEqual(await md.readMemory(L.heap + 0x1ffcn, 8), Uint8Array.from([...patternBytes(L.heap + 0x1ffcn, 4), 0, 0, 0, 0]));
+      assert.deepEqual(await md.readMemory(L.heap + 0x1ffcn, 4), patternBytes(L.heap + 0x1ffcn, 4));
+      await assert.rejects(md.readMemory(L.heap + 0x2000n, 4), 'past p_filesz: not in the minidump either');
       await assert.rejects(md.readMemory(L.image + 0x1000n, 4));
       const maps = (await md.linuxText(0x47670009))!;
       assert.match(maps, /-\S+ r-xp 00001000 00:00 0 +\/opt\/app\/crasher\n/);
@@ -198,6 +200,7 @@ describe('ELF core reader (fixtures)', () => {
       assert.equal(await md.linuxText(0x47670006), '/opt/app/crasher --fixture\0');
       const info = (await md.memoryInfoList())!;
       assert.equal(info.length, 4, 'every mapping, dumped or not');
+      assert.equal(info.find((m) => m.baseAddress === L.heap)?.regionSize, 0x4000n, 'the heap mapping whole');
       assert.deepEqual(diagnostics.list().filter((x) => !x.startsWith('LinuxDsoDebug')), []);
     });
   }
@@ -211,6 +214,19 @@ describe('ELF core reader (fixtures)', () => {
     const plus = (await convert(bytes, 'miniplus')).md;
     assert.deepEqual(await plus.readMemory(L.heap + 0x1800n, 8), patternBytes(L.heap + 0x1800n, 8));
     await assert.rejects(plus.readMemory(L.image + 0x800n, 4), 'the read-only image page is left to the file');
+  });
+
+  test('segments whose file bytes overlap are not read', async () => {
+    const c = fixture('x86_64');
+    const bytes = buildElfCore(c);
+    // point the stack segment's p_offset (program header 4: after PT_NOTE and three PT_LOADs) at the heap's bytes
+    const v = new DataView(bytes.buffer);
+    const ph = (i: number): number => 64 + i * 56;
+    v.setBigUint64(ph(4) + 8, v.getBigUint64(ph(3) + 8, true), true);
+    const d = new Diagnostics();
+    const core = await readElfCore(new MemorySource(bytes, 'overlapping'), d);
+    assert.equal(core.segments.filter((s) => s.readable > 0n).length, 2);
+    assert.ok(d.list().some((m) => /overlap another segment's: not read/.test(m)), d.list().join('\n'));
   });
 
   test('a core cut short, PN_XNUM, a note past its segment, a gcore-style siginfo of SIGSTOP', async () => {
