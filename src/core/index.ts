@@ -20,3 +20,4 @@ export * as processor from './processor/index.js';
 export * as unwind from './unwind/index.js';
 export * as debugger from './debugger/index.js';
 export * as elf from './elf/index.js';
+export * as elfcore from './elfcore/index.js';

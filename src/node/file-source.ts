@@ -82,6 +82,12 @@ export class FileSource implements ByteSource {
     return new FileSource(fd, st.size, path);
   }
 
+  /** The open file's descriptor (for in-kernel copies out of it). */
+  get descriptor(): number {
+    if (this.fd === undefined) throw new DumpError('IO', `${this.name} is closed`);
+    return this.fd;
+  }
+
   read(offset: number, length: number): Promise<Uint8Array> {
     try {
       return Promise.resolve(this.readSync(offset, length));

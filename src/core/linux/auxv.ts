@@ -12,6 +12,8 @@ export const AuxvType = {
   AT_PHENT: 4n,
   /** Number of program headers. */
   AT_PHNUM: 5n,
+  /** Address of the vDSO's ELF header. */
+  AT_SYSINFO_EHDR: 33n,
 } as const;
 
 export interface AuxvEntry {

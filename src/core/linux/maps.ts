@@ -72,7 +72,8 @@ export function isCopyable(m: Mapping): boolean {
   return m.end > m.start;
 }
 
-export function findMapping(mappings: Mapping[], address: bigint): Mapping | undefined {
+/** The item holding `address` in a list sorted by start and not overlapping (mappings, core segments). */
+export function findMapping<T extends { start: bigint; end: bigint }>(mappings: readonly T[], address: bigint): T | undefined {
   let lo = 0;
   let hi = mappings.length - 1;
   while (lo <= hi) {

@@ -1,5 +1,6 @@
 import { findMapping, isCopyable, isFileBacked, type Mapping } from '../linux/maps.js';
 import { MinidumpType } from './writer/constants.js';
+import type { CpuRegisters } from './writer/model.js';
 
 /**
  * The three dump varieties as data: which memory each keeps. Applied to a live process's
@@ -202,5 +203,23 @@ export function subtractIntervals(from: [bigint, bigint][], holes: [bigint, bigi
     }
     if (a < b) out.push([a, b]);
   }
+  return out;
+}
+
+/** Registers not worth keeping memory around (segment selectors, flags, the syscall number, TLS bases). */
+const NOT_POINTERS = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'eflags', 'orig_rax', 'orig_eax', 'fs_base', 'gs_base', 'pstate', 'cpsr', 'fpsr', 'fpcr', 'tpidr_el0']);
+
+/** A thread's register values that may point at memory worth keeping (PlanThread.registerValues). */
+export function planRegisterValues(regs: CpuRegisters): bigint[] {
+  return Object.entries(regs.gpr)
+    .filter(([k]) => !NOT_POINTERS.has(k))
+    .map(([, v]) => v);
+}
+
+/** The little-endian words (4 or 8 bytes) of a buffer, e.g. a captured stack for planMemory's stackWords. */
+export function wordsOf(buf: Uint8Array, size: 4 | 8): bigint[] {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: bigint[] = [];
+  for (let o = 0; o + size <= buf.length; o += size) out.push(size === 8 ? dv.getBigUint64(o, true) : BigInt(dv.getUint32(o, true)));
   return out;
 }

@@ -2,16 +2,17 @@ import { Diagnostics } from '../../core/diagnostics.js';
 import { readElfIdentity } from '../../core/elf/build-id.js';
 import { DumpError } from '../../core/errors.js';
 import { readDsoDebug, type DsoDebug } from '../../core/linux/dso-debug.js';
-import { applySmaps, forkExcluded, isFileBacked, moduleCandidates, parseMaps, type ForkExcluded, type Mapping } from '../../core/linux/maps.js';
-import { planMemory, stackRanges, VARIETY_RULES, type PlannedRange, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
+import { applySmaps, forkExcluded, moduleCandidates, parseMaps, type ForkExcluded, type Mapping } from '../../core/linux/maps.js';
+import { planMemory, planRegisterValues, stackRanges, VARIETY_RULES, wordsOf, type PlannedRange, type PlanThread, type Variety } from '../../core/minidump/varieties.js';
+import { memoryInfoFromMappings } from '../../core/minidump/writer/memory-info-list.js';
 import { pcSp } from '../../core/minidump/writer/context.js';
-import { MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_PRIVATE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, StreamType } from '../../core/minidump/writer/constants.js';
+import { StreamType } from '../../core/minidump/writer/constants.js';
 import type { ByteSink } from '../../core/bytes/byte-sink.js';
-import type { WriterArch, ExceptionRecord, MemoryInfoRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
+import type { WriterArch, ExceptionRecord, SnapshotMemory, ModuleRecord, ProcessSnapshot, ThreadRecord } from '../../core/minidump/writer/model.js';
 import { writeMinidump } from '../../core/minidump/writer/minidump-writer.js';
 import { copyRanges, CopyPool, directRanges, readExactly, readFully, snapshotFileRanges, type FillTarget } from './memory-copy.js';
 import { hostFile, memAvailable, miscRecord, systemRecord } from './system.js';
-import { exitedError, FATAL_SIGNALS, type MemoryReader, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, FATAL_SIGNALS, type MemoryReader, type Snapshot, type TargetProcess } from './target.js';
 
 export interface CaptureOptions {
   variety: Variety;
@@ -149,7 +150,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
 
     const planThreads: PlanThread[] = stopped.map((t) => {
       const { sp } = pcSp(arch, t.registers);
-      return { id: t.id, sp, registerValues: registerValues(arch, t) };
+      return { id: t.id, sp, registerValues: planRegisterValues(t.registers) };
     });
     const stacks = stackRanges(maps, planThreads);
     const wordSize = arch === 'amd64' ? 8 : 4;
@@ -162,7 +163,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       if (!s) return [];
       const buf = new Uint8Array(s.size);
       readFully(target, s.address, buf);
-      return words(buf, wordSize);
+      return wordsOf(buf, wordSize);
     };
     const plan = planMemory(opts.variety, maps, planThreads, stackWords);
     if (plan.dropped.area) diagnostics.add(`miniplus: dropped the largest private area (${plan.dropped.area} bytes) except ${plan.dropped.keptChunks} 4 MiB chunks referenced from stacks or registers`);
@@ -192,7 +193,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       system: systemRecord(arch),
       misc: miscRecord(target.pid, stat),
       threads,
-      memoryInfo: memoryInfo(maps),
+      memoryInfo: memoryInfoFromMappings(maps),
       exception,
       linuxStreams,
       linuxDsoDebug,
@@ -275,40 +276,6 @@ function pressureError(need: number, available: number): DumpError {
 
 function estimateBulk(maps: Mapping[]): number {
   return maps.filter((m) => m.perms[0] === 'r').reduce((a, m) => a + Number(m.end - m.start), 0);
-}
-
-function registerValues(arch: WriterArch, t: StoppedThread): bigint[] {
-  const skip = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'eflags', 'orig_rax', 'orig_eax', 'fs_base', 'gs_base']);
-  void arch;
-  return Object.entries(t.registers.gpr)
-    .filter(([k]) => !skip.has(k))
-    .map(([, v]) => v);
-}
-
-function words(buf: Uint8Array, size: number): bigint[] {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: bigint[] = [];
-  for (let o = 0; o + size <= buf.length; o += size) out.push(size === 8 ? dv.getBigUint64(o, true) : BigInt(dv.getUint32(o, true)));
-  return out;
-}
-
-function protectOf(perms: string): number {
-  const r = perms[0] === 'r';
-  const w = perms[1] === 'w';
-  const x = perms[2] === 'x';
-  if (x) return w ? PAGE_EXECUTE_READWRITE : r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
-  if (w) return PAGE_READWRITE;
-  return r ? PAGE_READONLY : PAGE_NOACCESS;
-}
-
-function memoryInfo(maps: Mapping[]): MemoryInfoRecord[] {
-  return maps.map((m) => ({
-    base: m.start,
-    size: m.end - m.start,
-    protect: protectOf(m.perms),
-    state: MEM_COMMIT,
-    type: isFileBacked(m) ? MEM_IMAGE : m.perms[3] === 's' ? MEM_MAPPED : MEM_PRIVATE,
-  }));
 }
 
 /** Modules from the mappings, each with its ELF build id (from the file, or from memory for the vDSO). */

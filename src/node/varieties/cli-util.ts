@@ -1,6 +1,5 @@
 import { DumpError } from '../../core/errors.js';
 import { parseInteger, numberOrUndefined } from '../../core/numbers.js';
-import type { ByteSink } from '../../core/bytes/byte-sink.js';
 import { FileSink } from '../file-sink.js';
 
 /**
@@ -34,7 +33,7 @@ export function parseSeconds(text: string, what: string): number {
  * Runs `write` into a FileSink: the file appears under its final name only when complete. With
  * `sync`, only once it is on disk, too (fsync): otherwise, like cp, the kernel writes it back.
  */
-export async function writeFileSafely<T>(path: string, overwrite: boolean, write: (sink: ByteSink) => Promise<T>, sync = false): Promise<T> {
+export async function writeFileSafely<T>(path: string, overwrite: boolean, write: (sink: FileSink) => Promise<T>, sync = false): Promise<T> {
   const sink = FileSink.create(path, { overwrite });
   try {
     const r = await write(sink);

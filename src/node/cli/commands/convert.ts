@@ -1,13 +1,16 @@
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { detectFormat } from '../../../core/detect.js';
+import { detectInputFormat } from '../../../core/detect.js';
 import { Diagnostics } from '../../../core/diagnostics.js';
 import { DumpError } from '../../../core/errors.js';
 import { toJson } from '../../../core/hex.js';
 import { convertMinidump } from '../../../core/minidump/convert.js';
+import { parseVariety as parseMinidumpVariety } from '../../../core/minidump/varieties.js';
 import { Minidump } from '../../../core/minidump/minidump.js';
 import { formatBytes } from '../../../core/varieties/plan.js';
 import { checkDerivable, parseVariety, variety, type LiveOptions } from '../../../core/varieties/rules.js';
+import { convertCoreFile } from '../../elfcore/convert-core.js';
+import { isCompressed, withElfCore } from '../../elfcore/open-core.js';
 import { FileSource } from '../../file-source.js';
 import { SYNC_OPTION_HELP, writeFileSafely } from '../../varieties/cli-util.js';
 import { openVarietySource, writeFromSource } from '../../varieties/variety-source.js';
@@ -27,9 +30,9 @@ const MINIDUMP_KINDS = ['full', 'miniplus', 'mini'];
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('derive a smaller dump: complete → active → kernel → small (kernel dumps); full → miniplus → mini (minidumps)')
-    .argument('<in>', 'a kernel dump (PAGEDU64) or a minidump (MDMP)')
-    .requiredOption('--to <variety>', 'active, kernel, automatic, small, live-full, live-kernel-stacks (kernel); miniplus, mini (minidumps)')
+    .description('derive a smaller dump: complete → active → kernel → small (kernel dumps); full → miniplus → mini (minidumps); a minidump of an ELF core')
+    .argument('<in>', 'a kernel dump (PAGEDU64), a minidump (MDMP) or an ELF core (plain, or .zst/.lz4/.xz from systemd-coredump)')
+    .requiredOption('--to <variety>', 'active, kernel, automatic, small, live-full, live-kernel-stacks (kernel); miniplus, mini (minidumps); full, miniplus, mini (ELF cores)')
     .option('-o, --output <file>', 'output file (default: <in>-<variety>.dmp beside the input)')
     .option('--overwrite', 'replace an existing output file')
     .option('--sync', SYNC_OPTION_HELP)
@@ -41,9 +44,20 @@ export function register(program: Command): void {
       const probe = FileSource.open(input);
       let format;
       try {
-        format = await detectFormat(probe);
+        format = await detectInputFormat(probe);
       } finally {
         await probe.close();
+      }
+      if (format === 'elfcore' || isCompressed(format)) {
+        const to = parseMinidumpVariety(o.to);
+        if (!to) throw new DumpError('INVALID_ARGUMENT', `an ELF core converts to a minidump: --to full, miniplus or mini (got ${o.to})`);
+        const result = await withElfCore(input, format, (source) => convertCoreFile(source, input, out, to, { overwrite: !!o.overwrite, sync: !!o.sync }));
+        process.stdout.write(
+          o.json
+            ? toJson({ from: input, to: o.to, file: out, ...result }) + '\n'
+            : `${out}: ${o.to} minidump of a ${result.arch} core, ${formatBytes(result.size)} (${result.threads} threads, ${result.modules} modules, ${result.memoryRanges} memory ranges, ${formatBytes(result.memoryBytes)} of memory)\n`,
+        );
+        return;
       }
       if (format === 'minidump') {
         if (!MINIDUMP_KINDS.includes(o.to)) throw new DumpError('INVALID_ARGUMENT', `a minidump converts to ${MINIDUMP_KINDS.slice(1).join(' or ')}, not ${o.to}`);

@@ -1,0 +1,132 @@
+import { closeSync, openSync } from 'node:fs';
+import type { Command } from 'commander';
+import { DumpError } from '../../../core/errors.js';
+import { DEFAULT_CONFIG_PATH } from '../../handler/config.js';
+import { logOutcome, runHandler } from '../../handler/core-handler.js';
+import { DEFAULT_STATE_DIR, install, status, uninstall, type Locations } from '../../handler/install.js';
+
+/**
+ * `dumpkit handler install|uninstall|status|core`: the system crash handler, Linux's counterpart of
+ * Windows Error Reporting's LocalDumps (docs/handler.md). DUMPKIT_HANDLER_CONFIG and
+ * DUMPKIT_HANDLER_STATE_DIR change the default configuration file and state folder.
+ */
+interface LocationOptions {
+  config?: string;
+  stateDir?: string;
+}
+
+function locations(o: LocationOptions): Locations {
+  return {
+    configPath: o.config ?? process.env.DUMPKIT_HANDLER_CONFIG ?? DEFAULT_CONFIG_PATH,
+    stateDir: o.stateDir ?? process.env.DUMPKIT_HANDLER_STATE_DIR ?? DEFAULT_STATE_DIR,
+  };
+}
+
+const CONFIG_HELP = `configuration file (JSON, WER LocalDumps keys; default ${DEFAULT_CONFIG_PATH} or DUMPKIT_HANDLER_CONFIG)`;
+const STATE_HELP = `folder of the state file that keeps the previous core_pattern (default ${DEFAULT_STATE_DIR} or DUMPKIT_HANDLER_STATE_DIR)`;
+
+export function register(program: Command): void {
+  const handler = program.command('handler').description('system crash handler (like Windows Error Reporting LocalDumps): the kernel pipes every crash\'s core to dumpkit, which writes a minidump into DumpFolder');
+
+  handler
+    .command('install')
+    .description('register dumpkit in kernel.core_pattern (saving the previous pattern and core_pipe_limit); needs root')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--state-dir <dir>', STATE_HELP)
+    .option('--entry <file>', 'the dumpkit script the kernel runs (default: this package\'s bin/dumpkit.mjs, which needs npm run build)')
+    .option('--node <file>', 'the node binary the kernel runs (default: this one)')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: LocationOptions & { entry?: string; node?: string; json?: boolean }) => {
+      const r = await install(locations(o), { entry: o.entry, node: o.node });
+      if (o.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      process.stdout.write(
+        `installed: kernel.core_pattern = ${r.pattern}\n` +
+          `kernel.core_pipe_limit = ${r.pipeLimit} (was ${r.previousPipeLimit})\n` +
+          `previous core_pattern ${JSON.stringify(r.previousPattern)} saved in ${r.statePath}; dumpkit handler uninstall puts it back\n` +
+          `configuration: ${r.configPath}${r.configCreated ? ' (created with the defaults)' : ''}; dumps go to ${r.dumpFolder}\n`,
+      );
+    });
+
+  handler
+    .command('uninstall')
+    .description('put back the core_pattern and core_pipe_limit saved by install; needs root')
+    .option('--state-dir <dir>', STATE_HELP)
+    .option('--force', 'restore even if kernel.core_pattern was changed by someone else since install')
+    .option('--json', 'print the result as JSON')
+    .action((o: LocationOptions & { force?: boolean; json?: boolean }) => {
+      const r = uninstall(locations(o), { force: o.force });
+      if (o.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      process.stdout.write(r.installed ? `uninstalled: kernel.core_pattern = ${r.restoredPattern}, core_pipe_limit = ${r.restoredPipeLimit}\n` : 'the dumpkit handler is not installed; nothing to do\n');
+    });
+
+  handler
+    .command('status')
+    .description('what is installed, the configuration, and the latest crashes')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--state-dir <dir>', STATE_HELP)
+    .option('-n, --recent <count>', 'how many recent crashes to show', '10')
+    .option('--json', 'print the status as JSON')
+    .action((o: LocationOptions & { recent: string; json?: boolean }) => {
+      const n = Number(o.recent);
+      if (!Number.isInteger(n) || n < 0 || n > 1000) throw new DumpError('INVALID_ARGUMENT', `--recent must be an integer from 0 to 1000, not ${JSON.stringify(o.recent)}`);
+      const s = status(locations(o), n);
+      if (o.json) return void process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      const lines = [
+        `installed: ${s.installed ? 'yes' : 'no'}${s.foreignHandler ? ' (kernel.core_pattern is a dumpkit handler not recorded in the state file)' : ''}`,
+        `kernel.core_pattern: ${s.corePattern}`,
+        `kernel.core_pipe_limit: ${s.corePipeLimit}`,
+      ];
+      if (s.state) lines.push(`state: ${s.statePath} (installed ${s.state.installedAt}; uninstall restores ${JSON.stringify(s.state.previousPattern)}, core_pipe_limit ${s.state.previousPipeLimit})`);
+      lines.push(`configuration: ${s.configPath}${s.configError ? ` — ERROR: ${s.configError}` : ''}`);
+      if (s.config) {
+        const c = s.config;
+        lines.push(`  DumpFolder ${c.DumpFolder}, DumpCount ${c.DumpCount}, DumpType ${JSON.stringify(c.DumpType)}${c.DumpType === 0 ? ` (CustomDumpFlags 0x${c.CustomDumpFlags.toString(16)})` : ''}, KeepCore ${c.KeepCore}`);
+        lines.push(`  MaxConcurrent ${c.MaxConcurrent}, CorePipeLimit ${c.CorePipeLimit}, TimeLimitSeconds ${c.TimeLimitSeconds}, CoreSizeLimitMB ${c.CoreSizeLimitMB}, LogFile ${c.LogFile}`);
+        for (const [app, v] of Object.entries(c.Applications)) lines.push(`  Applications.${app}: ${JSON.stringify(v)}`);
+      }
+      lines.push(s.recentCrashes.length ? `recent crashes (${s.recentCrashes.length}):` : 'recent crashes: none logged');
+      for (const r of s.recentCrashes) {
+        const f = r.fields;
+        lines.push(`  ${r.time} ${f.exe ?? '?'} pid ${f.pid ?? '?'} ${f.signal ?? ''} ${f.result ?? ''}${f.dump ? ` → ${f.dump}` : ''}${f.error ? ` (${f.error})` : ''}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  handler
+    .command('core')
+    .description('what the kernel runs for a crash (core on standard input); not for use by hand')
+    .argument('<pid>', '%P: the crashed process, in the initial pid namespace')
+    .argument('<tid>', '%i: the crashing thread')
+    .argument('<signal>', '%s: the signal number')
+    .argument('<time>', '%t: seconds since 1970')
+    .argument('[name...]', '%e: the crashing thread\'s name (may hold spaces)')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--keep-core', 'keep the ELF core beside the minidump whatever KeepCore says')
+    .action(async (pid: string, tid: string, signal: string, time: string, name: string[], o: { config?: string; keepCore?: boolean }) => {
+      if (process.stdin.isTTY) throw new DumpError('INVALID_ARGUMENT', 'dumpkit handler core reads a core from standard input: the kernel runs it (dumpkit handler install); to convert a core file use dumpkit convert');
+      const outcome = await runHandler([pid, tid, signal, time, ...name], {
+        configPath: o.config ?? process.env.DUMPKIT_HANDLER_CONFIG ?? DEFAULT_CONFIG_PATH,
+        keepCore: o.keepCore,
+        input: process.stdin,
+        releaseInput: releaseStdin,
+      });
+      logOutcome(outcome);
+      // Exit code 0 whatever happened: the kernel ignores it, the log says it.
+    });
+}
+
+/**
+ * Closes the core's pipe for good: Node keeps descriptor 0 open after process.stdin is destroyed
+ * (libuv never closes 0–2), and the kernel holds the crashed process until every reader is gone.
+ * /dev/null takes descriptor 0, so nothing else lands there.
+ */
+async function releaseStdin(): Promise<void> {
+  if (!process.stdin.closed) {
+    await new Promise<void>((r) => {
+      process.stdin.once('close', () => r());
+      process.stdin.destroy();
+    });
+  }
+  closeSync(0);
+  openSync('/dev/null', 'r');
+}
