@@ -2,7 +2,7 @@ import koffi from 'koffi';
 import { msgLayout } from './msghdr.js';
 
 /**
- * The libc calls live capture (and the in-kernel copy of ELF core conversion) needs, through koffi, synchronous. All koffi use stays in this
+ * The libc calls live capture needs, through koffi, synchronous. All koffi use stays in this
  * directory. Errors come back as -1 plus errno (read with `errno()`).
  */
 const lib = koffi.load('libc.so.6');
@@ -45,16 +45,6 @@ const ptraceIov = lib.func('long ptrace(int request, int pid, uintptr_t addr, _I
 const ptraceBuf = lib.func('long ptrace(int request, int pid, uintptr_t addr, _Out_ uint8_t *data)');
 const waitpidFn = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
 const pvReadv = lib.func('long process_vm_readv(int pid, dumpkit_iovec *local, unsigned long liovcnt, dumpkit_iovec *remote, unsigned long riovcnt, unsigned long flags)');
-
-const copyFileRangeFn = lib.func('long copy_file_range(int fd_in, _Inout_ int64_t *off_in, int fd_out, _Inout_ int64_t *off_out, size_t len, unsigned int flags)');
-
-/**
- * copy_file_range(2): copies up to `length` bytes between two files inside the kernel (no copy
- * through user memory; what `cp` does). Returns the bytes copied (0 at the end of the input), or -1.
- */
-export function copyFileRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number {
-  return Number(copyFileRangeFn(fdIn, [offsetIn], fdOut, [offsetOut], length, 0));
-}
 
 export function errno(): number {
   return koffi.errno();

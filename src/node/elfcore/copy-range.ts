@@ -2,12 +2,22 @@
  * Memory of a core copied into the minidump inside the kernel (copy_file_range, as `cp` does):
  * the core's bytes never pass through Node. Where the kernel refuses (another file system on an
  * old kernel, a file system without it), positioned reads and writes through one 8 MiB buffer.
+ * copy_file_range is bound here with koffi (a function only: no named koffi types, which must be
+ * declared once per process and live in src/node/capture/libc.ts).
  */
 import { readSync, writeSync } from 'node:fs';
+import koffi from 'koffi';
 import type { CoreMemory } from '../../core/elfcore/memory.js';
 import { DumpError } from '../../core/errors.js';
 import type { SnapshotMemory } from '../../core/minidump/writer/model.js';
-import { copyFileRange, errno } from '../capture/libc.js';
+
+let copyFileRangeFn: ((fdIn: number, offIn: number[], fdOut: number, offOut: number[], len: number, flags: number) => number | bigint) | undefined;
+
+/** copy_file_range(2): bytes copied (0 at the end of the input), or -1 with errno set. */
+function copyFileRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number {
+  copyFileRangeFn ??= koffi.load('libc.so.6').func('long copy_file_range(int fd_in, _Inout_ int64_t *off_in, int fd_out, _Inout_ int64_t *off_out, size_t len, unsigned int flags)');
+  return Number(copyFileRangeFn(fdIn, [offsetIn], fdOut, [offsetOut], length, 0));
+}
 
 /** One call's length: long enough to cost nothing, short enough for progress reports. */
 const STEP = 64 * 1024 * 1024;
@@ -56,7 +66,7 @@ export class RangeCopier {
         progress(n);
         continue;
       }
-      const e = n < 0 ? errno() : 0;
+      const e = n < 0 ? koffi.errno() : 0;
       if (n < 0 && UNSUPPORTED.has(e)) this.kernelCopy = false;
       else if (n === 0) throw new DumpError('TRUNCATED', `the core ended at 0x${(from + done).toString(16)} while copying its memory`, { offset: from + done, length: length - done });
       else throw new DumpError('IO', `copy_file_range failed with errno ${e} copying core bytes at 0x${(from + done).toString(16)}`);

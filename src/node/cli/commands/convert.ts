@@ -55,7 +55,7 @@ export function register(program: Command): void {
         process.stdout.write(
           o.json
             ? toJson({ from: input, to: o.to, file: out, ...result }) + '\n'
-            : `${out}: ${o.to} minidump of a ${result.arch} core, ${formatBytes(result.size)} (${result.threads} threads, ${result.modules} modules, ${result.memoryRanges} memory ranges, ${formatBytes(result.memoryBytes)} of memory)\n`,
+            : `${out}: ${o.to} minidump of an ${result.arch} core, ${formatBytes(result.size)} (${result.threads} threads, ${result.modules} modules, ${result.memoryRanges} memory ranges, ${formatBytes(result.memoryBytes)} of memory)\n`,
         );
         return;
       }
