@@ -123,10 +123,11 @@ const MINIDUMP_KINDS = ['image', 'mapped', 'private', 'stack', 'heap', 'reserved
 const K = { image: 0, mapped: 1, private: 2, stack: 3, heap: 4, reserved: 5, unknown: 6, captured: 7 } as const;
 
 /** What both kinds share: the summary, the source, the module rows, the walked threads (once). */
-abstract class SessionBase {
+abstract class SessionBase<D> {
   protected threadsCache: Promise<ThreadsResult> | undefined;
   constructor(
     readonly summary: DumpSummary,
+    protected readonly dump: D,
     protected readonly source: ByteSource,
     protected readonly moduleRows: ModuleRow[],
   ) {}
@@ -135,16 +136,8 @@ abstract class SessionBase {
   }
 }
 
-class MinidumpSession extends SessionBase implements DumpSession {
+class MinidumpSession extends SessionBase<Minidump> implements DumpSession {
   private readonly symbols = new DroppedSymbols();
-  constructor(
-    summary: DumpSummary,
-    private readonly md: Minidump,
-    source: ByteSource,
-    moduleRows: ModuleRow[],
-  ) {
-    super(summary, source, moduleRows);
-  }
 
   static async open(source: ByteSource): Promise<MinidumpSession> {
     const md = await Minidump.open(source);
@@ -185,7 +178,7 @@ class MinidumpSession extends SessionBase implements DumpSession {
     this.threadsCache ??= (async () => {
       const diagnostics = new Diagnostics();
       const symbols = this.symbols.files.size ? new BreakpadSymbolProvider({ dirs: ['syms'], opener: this.symbols, diagnostics }) : undefined;
-      const state = await processMinidump(this.md, { ...(symbols ? { symbols } : {}), diagnostics });
+      const state = await processMinidump(this.dump, { ...(symbols ? { symbols } : {}), diagnostics });
       const symbolized = state.modules.filter((m) => m.status === 'loaded').map((m) => m.module.codeFile);
       return { threads: threadRows(state), symbolized, diagnostics: [...state.diagnostics] };
     })();
@@ -199,7 +192,7 @@ class MinidumpSession extends SessionBase implements DumpSession {
   }
 
   async memoryMap(): Promise<MemoryMap> {
-    const md = this.md;
+    const md = this.dump;
     const ranges: MapRange[] = [];
     const info = await md.memoryInfoList().catch((e) => void onlyDumpError(e));
     const maps = info?.length ? undefined : await md.linuxMaps().catch((e) => void onlyDumpError(e));
@@ -230,7 +223,7 @@ class MinidumpSession extends SessionBase implements DumpSession {
 
   read(address: bigint, length: number): Promise<MemoryBytes> {
     return readPieces(address, length, async (at, max) => {
-      const r = await this.md.rangeAt(at);
+      const r = await this.dump.rangeAt(at);
       if (!r) return { skip: 16 - Number(at & 15n) };
       const skip = Number(at - r.start);
       const n = Math.min(max, r.size - skip);
@@ -248,16 +241,8 @@ class MinidumpSession extends SessionBase implements DumpSession {
 
 const PLANNED: VarietyName[] = ['complete', 'active', 'kernel', 'automatic', 'small', 'live-full', 'live-kernel-stacks'];
 
-class KernelSession extends SessionBase implements DumpSession {
+class KernelSession extends SessionBase<KernelDump> implements DumpSession {
   private opened: Promise<{ opened: OpenedDump; src: VarietySource; diag: Diagnostics }> | undefined;
-  constructor(
-    summary: DumpSummary,
-    private readonly dump: KernelDump,
-    source: ByteSource,
-    moduleRows: ModuleRow[],
-  ) {
-    super(summary, source, moduleRows);
-  }
 
   static async open(source: ByteSource): Promise<KernelSession> {
     const s = await summarizeKernelDump(source);
