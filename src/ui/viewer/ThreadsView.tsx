@@ -21,7 +21,8 @@ const TRUST: Record<string, string> = {
 
 export function ThreadsView(props: { client: DumpClient; kind: DumpKind; onAddress: (a: bigint) => void }) {
   const [generation, setGeneration] = useState(0);
-  const r = useRequest(() => props.client.request('threads', {}), [generation]);
+  const [all, setAll] = useState(props.kind === 'minidump');
+  const r = useRequest(() => props.client.request('threads', { all }), [generation, all]);
   const [selected, setSelected] = useState<number | undefined>(undefined);
   const [symbolNote, setSymbolNote] = useState<string | undefined>(undefined);
   const symInput = useRef<HTMLInputElement>(null);
@@ -53,7 +54,17 @@ export function ThreadsView(props: { client: DumpClient; kind: DumpKind; onAddre
         </span>
       </p>
     ) : (
-      <p class="muted">Kernel stacks are named from the exports and .pdata of the images in the dump.</p>
+      <p class="symbols-bar">
+        {!all && (
+          <button type="button" onClick={() => setAll(true)}>
+            Walk every thread
+          </button>
+        )}{' '}
+        <span class="muted">
+          {all ? 'Every thread walked. ' : 'The crashing thread is walked; the others when asked (a machine has thousands). '}Kernel stacks are named from the exports and
+          .pdata of the images in the dump.
+        </span>
+      </p>
     );
   if (r.state === 'loading')
     return (

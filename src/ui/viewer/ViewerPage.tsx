@@ -68,6 +68,7 @@ export function ViewerPage(props: { params: URLSearchParams }) {
     } catch (e) {
       if (seq !== openSeq.current) return;
       setOpen({ state: 'failed', key, error: e instanceof ViewerError ? e : new ViewerError({ code: 'BUG', message: String(e) }) });
+      if (key !== params.dump) go({ dump: key, view: 'summary' });
     }
   };
 
@@ -87,7 +88,7 @@ export function ViewerPage(props: { params: URLSearchParams }) {
   };
 
   const current = open.state === 'open' && open.key === params.dump ? open : undefined;
-  const staleLocal = !current && params.dump?.startsWith('local:') && open.state !== 'opening';
+  const staleLocal = !current && params.dump?.startsWith('local:') && open.state !== 'opening' && !(open.state === 'failed' && open.key === params.dump);
 
   return (
     <div class="viewer">

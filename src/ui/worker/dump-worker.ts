@@ -32,8 +32,8 @@ const handlers: { [K in Op]: Handler<K> } = {
   async modules() {
     return { result: await current().modules() };
   },
-  async threads() {
-    return { result: await current().threads() };
+  async threads({ all }) {
+    return { result: await current().threads(all) };
   },
   async memoryMap() {
     // a fresh map each time: its buffers are transferred to the page

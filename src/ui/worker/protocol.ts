@@ -61,6 +61,8 @@ export interface ThreadRow {
 
 export interface ThreadsResult {
   threads: ThreadRow[];
+  /** False when only the crashing thread was walked (kernel dumps, until every thread is asked for). */
+  allWalked: boolean;
   /** Modules that had symbols (Breakpad .sym files given to the viewer). */
   symbolized: string[];
   diagnostics: string[];
@@ -131,7 +133,7 @@ export interface DerivedDump {
 export interface Requests {
   open: { args: { location: DumpLocation }; result: DumpSummary };
   modules: { args: Record<string, never>; result: ModuleRow[] };
-  threads: { args: Record<string, never>; result: ThreadsResult };
+  threads: { args: { all: boolean }; result: ThreadsResult };
   memoryMap: { args: Record<string, never>; result: MemoryMap };
   read: { args: { address: bigint; length: number; space: AddressSpace }; result: MemoryBytes };
   composition: { args: Record<string, never>; result: Composition };

@@ -29,7 +29,8 @@ import { WorkerBlobSource } from './sources.js';
 export interface DumpSession {
   summary: DumpSummary;
   modules(): Promise<ModuleRow[]>;
-  threads(): Promise<ThreadsResult>;
+  /** Walked stacks: every thread's, or (kernel dumps, `all` false) the crashing thread's only. */
+  threads(all: boolean): Promise<ThreadsResult>;
   memoryMap(): Promise<MemoryMap>;
   read(address: bigint, length: number, space: 'virtual' | 'physical'): Promise<MemoryBytes>;
   composition(): Promise<Composition>;
@@ -52,7 +53,7 @@ function threadRows(state: ProcessState): ThreadRow[] {
     id: t.id,
     ...(t.name !== undefined ? { name: t.name } : {}),
     ...(t.processId !== undefined ? { processId: t.processId } : {}),
-    crashed: state.crash?.threadId === t.id,
+    crashed: state.crash?.threadIndex !== undefined ? state.crash.threadIndex === t.index : state.crash?.threadId === t.id,
     frames: t.stack.frames.map((f, index) => {
       const sp = f.registers.rsp ?? f.registers.esp ?? f.registers.sp;
       return {
@@ -180,7 +181,7 @@ class MinidumpSession extends SessionBase<Minidump> implements DumpSession {
       const symbols = this.symbols.files.size ? new BreakpadSymbolProvider({ dirs: ['syms'], opener: this.symbols, diagnostics }) : undefined;
       const state = await processMinidump(this.dump, { ...(symbols ? { symbols } : {}), diagnostics });
       const symbolized = state.modules.filter((m) => m.status === 'loaded').map((m) => m.module.codeFile);
-      return { threads: threadRows(state), symbolized, diagnostics: [...state.diagnostics] };
+      return { threads: threadRows(state), allWalked: true, symbolized, diagnostics: [...state.diagnostics] };
     })();
     return this.threadsCache;
   }
@@ -275,14 +276,18 @@ class KernelSession extends SessionBase<KernelDump> implements DumpSession {
     return new KernelSession(summary, dump, source, s.modules.map((m) => ({ base: m.base, size: m.size, name: m.name })));
   }
 
-  threads(): Promise<ThreadsResult> {
-    this.threadsCache ??= (async () => {
+  private allThreads: Promise<ThreadsResult> | undefined;
+  threads(all: boolean): Promise<ThreadsResult> {
+    if (all) return (this.allThreads ??= this.walk(true));
+    return (this.threadsCache ??= this.walk(false));
+  }
+  private walk(all: boolean): Promise<ThreadsResult> {
+    return (async () => {
       if (this.dump.machine !== 'amd64') throw new DumpError('UNSUPPORTED', `kernel stacks are walked for x64 dumps; this one is ${this.dump.machine}`);
       const diagnostics = new Diagnostics();
-      const state = await processKernelDump(this.dump, { diagnostics });
-      return { threads: threadRows(state), symbolized: [], diagnostics: [...state.diagnostics] };
+      const state = await processKernelDump(this.dump, { diagnostics, threads: all ? 'all' : 'crashing' });
+      return { threads: threadRows(state), allWalked: all, symbolized: [], diagnostics: [...state.diagnostics] };
     })();
-    return this.threadsCache;
   }
 
   async addSymbols(): Promise<{ added: string[]; diagnostics: string[] }> {

@@ -4,22 +4,102 @@ import { BlobSource } from '../../core/bytes/blob-source.js';
 import { checkRange, type ByteSource } from '../../core/bytes/byte-source.js';
 import { DumpError } from '../../core/errors.js';
 
+/** Reads of a Blob go through blocks of this size, the last CACHED_BLOCKS kept. */
+const FILE_BLOCK = 1024 * 1024;
+const CACHED_FILE_BLOCKS = 96;
+
 /**
- * A File or Blob, read lazily: asynchronously by Blob.slice().arrayBuffer(), synchronously (the
- * kernel page readers' hot paths) by FileReaderSync.
+ * A File or Blob, read lazily. Each read of a Blob in Chromium is a round trip that costs about
+ * as much for 256 KiB as for 4 KiB, and the readers make many small reads (directories, page
+ * tables, stack walks), so reads fetch 256 KiB blocks and keep the last 64 (16 MiB): asynchronously
+ * by Blob.arrayBuffer(), synchronously (the variety writer's page reads) by FileReaderSync.
  */
 export class WorkerBlobSource extends BlobSource {
   private reader: FileReaderSync | undefined;
+  private readonly blocks = new Map<number, Uint8Array>();
+  private readonly loading = new Map<number, Promise<Uint8Array>>();
   constructor(
     private readonly file: Blob,
     name: string,
   ) {
     super(file, name);
   }
+
+  private keep(index: number, b: Uint8Array): Uint8Array {
+    if (this.blocks.size >= CACHED_FILE_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+    this.blocks.set(index, b);
+    return b;
+  }
+  private cached(index: number): Uint8Array | undefined {
+    const b = this.blocks.get(index);
+    if (b) {
+      this.blocks.delete(index);
+      this.blocks.set(index, b);
+    }
+    return b;
+  }
+  private blockSpan(index: number): [number, number] {
+    return [index * FILE_BLOCK, Math.min(FILE_BLOCK, this.size - index * FILE_BLOCK)];
+  }
+  private blockSync(index: number): Uint8Array {
+    const hit = this.cached(index);
+    if (hit) return hit;
+    const [at, n] = this.blockSpan(index);
+    this.reader ??= new FileReaderSync();
+    return this.keep(index, new Uint8Array(this.reader.readAsArrayBuffer(this.file.slice(at, at + n))));
+  }
+  private blockAsync(index: number): Promise<Uint8Array> | Uint8Array {
+    const hit = this.cached(index);
+    if (hit) return hit;
+    let p = this.loading.get(index);
+    if (!p) {
+      const [at, n] = this.blockSpan(index);
+      p = this.file
+        .slice(at, at + n)
+        .arrayBuffer()
+        .then((buf) => {
+          this.loading.delete(index);
+          return this.keep(index, new Uint8Array(buf));
+        });
+      this.loading.set(index, p);
+    }
+    return p;
+  }
+  /** Copies [offset, offset+length) out of the blocks `get` gives (one or several). */
+  private static gather(offset: number, length: number, blocks: Uint8Array[], first: number): Uint8Array {
+    if (blocks.length === 1) return blocks[0]!.subarray(offset - first * FILE_BLOCK, offset - first * FILE_BLOCK + length);
+    const out = new Uint8Array(length);
+    blocks.forEach((b, j) => {
+      const i = first + j;
+      const from = Math.max(offset, i * FILE_BLOCK) - i * FILE_BLOCK;
+      const to = Math.min(offset + length, i * FILE_BLOCK + b.length) - i * FILE_BLOCK;
+      out.set(b.subarray(from, to), Math.max(0, i * FILE_BLOCK - offset));
+    });
+    return out;
+  }
+
+  override async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (length === 0) return new Uint8Array(0);
+    if (length >= FILE_BLOCK) return super.read(offset, length);
+    const first = Math.floor(offset / FILE_BLOCK);
+    const last = Math.floor((offset + length - 1) / FILE_BLOCK);
+    const blocks: Uint8Array[] = [];
+    for (let i = first; i <= last; i++) blocks.push(await this.blockAsync(i));
+    return WorkerBlobSource.gather(offset, length, blocks, first);
+  }
   readSync(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
-    this.reader ??= new FileReaderSync();
-    return new Uint8Array(this.reader.readAsArrayBuffer(this.file.slice(offset, offset + length)));
+    if (length === 0) return new Uint8Array(0);
+    if (length >= FILE_BLOCK) {
+      this.reader ??= new FileReaderSync();
+      return new Uint8Array(this.reader.readAsArrayBuffer(this.file.slice(offset, offset + length)));
+    }
+    const first = Math.floor(offset / FILE_BLOCK);
+    const last = Math.floor((offset + length - 1) / FILE_BLOCK);
+    const blocks: Uint8Array[] = [];
+    for (let i = first; i <= last; i++) blocks.push(this.blockSync(i));
+    return WorkerBlobSource.gather(offset, length, blocks, first);
   }
   readSyncInto(offset: number, into: Uint8Array): void {
     into.set(this.readSync(offset, into.length));

@@ -55,9 +55,9 @@ export async function serveApp(dumpDir?: string): Promise<AppServer> {
       const walk = (d: string) => {
         for (const e of readdirSync(d, { withFileTypes: true })) {
           const p = join(d, e.name);
-          if (e.isDirectory()) walk(p);
-          else if (e.isFile()) {
-            const st = statSync(p);
+          const st = statSync(p);
+          if (st.isDirectory()) walk(p);
+          else if (st.isFile()) {
             out.push({ name: relative(dumpDir!, p).split(sep).join('/'), size: st.size, mtime: st.mtime.toISOString(), kind: kindOf(p) });
           }
         }
