@@ -55,6 +55,8 @@ export function ViewerPage(props: { params: URLSearchParams }) {
   const params = readParams(props.params);
   const [open, setOpen] = useState<Open>({ state: 'none' });
   const openSeq = useRef(0);
+  // start the worker (load and compile the core) while the user picks a file
+  useEffect(() => void client(), []);
 
   const openLocation = async (key: string, location: DumpLocation, label: string, then: ViewerParams) => {
     const seq = ++openSeq.current;
