@@ -113,13 +113,6 @@ async function readPieces(address: bigint, length: number, part: (at: bigint, ma
   return { address, bytes, present };
 }
 
-/** The first of `candidates` whose byte the dump holds (else the first given). */
-async function firstCaptured(md: Minidump, candidates: (bigint | undefined)[]): Promise<bigint | undefined> {
-  const given = candidates.filter((a): a is bigint => a !== undefined);
-  for (const a of given) if (await md.rangeAt(a)) return a;
-  return given[0];
-}
-
 const MINIDUMP_KINDS = ['image', 'mapped', 'private', 'stack', 'heap', 'reserved', 'memory (kind not recorded)', 'in the dump'];
 const K = { image: 0, mapped: 1, private: 2, stack: 3, heap: 4, reserved: 5, unknown: 6, captured: 7 } as const;
 
@@ -168,7 +161,8 @@ class MinidumpSession extends SessionBase<Minidump> implements DumpSession {
       facts,
       limits: await target.bannerNotes(),
       diagnostics: s.diagnostics,
-      interestingAddress: await firstCaptured(md, [s.exception?.pc, crashThread?.sp, s.threads[0]?.sp, s.threads[0]?.stack.base]),
+      // where the hex view opens: the crash pc when the dump holds all memory, else the stack (which it holds)
+      interestingAddress: (target.fullMemory ? [s.exception?.pc, crashThread?.sp] : [crashThread?.sp, s.exception?.pc]).concat(s.threads[0]?.sp, s.threads[0]?.stack.base).find((a) => a !== undefined),
       canPlan: false,
     };
     const modules = s.modules.map((m) => ({ base: m.base, size: m.size, name: m.path, ...(m.version ? { version: m.version } : {}), ...(m.debugId ? { debugId: m.debugId } : {}), ...(m.debugFile ? { debugFile: m.debugFile } : {}) }));
