@@ -96,7 +96,7 @@ export function ThreadsView(props: { client: DumpClient; kind: DumpKind; onAddre
           {threads.map((th, i) => (
             <li id={`thread-${i}`} role="option" aria-selected={i === sel} class={i === sel ? 'selected' : ''} onClick={() => setSelected(i)}>
               <span class="mono">{th.id}</span> {th.crashed && <span class="badge">crashed</span>} <span class="muted">{th.name ?? ''}</span>
-              <span class="muted small"> {th.frames.length} frames</span>
+              <span class="muted small"> {th.frames.length === 0 && th.end === 'not walked' ? 'not walked yet' : `${th.frames.length} frames`}</span>
             </li>
           ))}
         </ul>
