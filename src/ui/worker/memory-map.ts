@@ -13,50 +13,71 @@ export interface MapRange {
 /** A gap longer than this share of the mapped bytes is drawn this long (but never longer than it is). */
 const GAP_SHARE = 1 / 400;
 
-/** Sorted, non-empty ranges → the arrays of MemoryMap (overlaps are kept; the later range draws on top). */
-export function buildMemoryMap(space: MemoryMap['space'], kinds: string[], input: MapRange[]): MemoryMap {
-  const ranges = input.filter((r) => r.end > r.start).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const n = ranges.length;
+/**
+ * Ranges (any order; empty ones dropped) → the arrays of MemoryMap, sorted by start (overlaps are
+ * kept; the later range draws on top). The axis is computed in doubles: exact below 2^53, and for
+ * page-aligned addresses above it; bigints only where exact addresses are shown. (Tens of thousands
+ * of ranges: a bigint per step would be mostly garbage collection.)
+ */
+export function buildMemoryMap(space: MemoryMap['space'], kinds: string[], input: readonly MapRange[]): MemoryMap {
+  const s0 = new Float64Array(input.length);
+  const e0 = new Float64Array(input.length);
+  const keep: number[] = [];
+  let sorted = true;
+  for (let i = 0; i < input.length; i++) {
+    const r = input[i]!;
+    if (r.end <= r.start) continue;
+    s0[i] = Number(r.start);
+    e0[i] = Number(r.end);
+    if (keep.length && s0[i]! < s0[keep[keep.length - 1]!]!) sorted = false;
+    keep.push(i);
+  }
+  const order = Uint32Array.from(keep);
+  if (!sorted) order.sort((a, b) => s0[a]! - s0[b]! || a - b);
+  const n = order.length;
   const start = new BigUint64Array(n);
   const end = new BigUint64Array(n);
   const kind = new Uint8Array(n);
   const captured = new Uint8Array(n);
   // Segments: the union of the ranges, in order.
-  const segs: { start: bigint; end: bigint }[] = [];
-  let mapped = 0;
+  const segS: number[] = [];
+  const segE: number[] = [];
   for (let i = 0; i < n; i++) {
-    const r = ranges[i]!;
+    const o = order[i]!;
+    const r = input[o]!;
     start[i] = r.start;
     end[i] = r.end;
     kind[i] = r.kind;
     captured[i] = r.captured ? 1 : 0;
-    const last = segs[segs.length - 1];
-    if (last && r.start <= last.end) {
-      if (r.end > last.end) last.end = r.end;
-    } else segs.push({ start: r.start, end: r.end });
+    const last = segE.length - 1;
+    if (last >= 0 && s0[o]! <= segE[last]!) {
+      if (e0[o]! > segE[last]!) segE[last] = e0[o]!;
+    } else {
+      segS.push(s0[o]!);
+      segE.push(e0[o]!);
+    }
   }
-  for (const s of segs) mapped += Number(s.end - s.start);
+  let mapped = 0;
+  for (let j = 0; j < segS.length; j++) mapped += segE[j]! - segS[j]!;
   const gapCap = Math.max(4096, mapped * GAP_SHARE);
-  const segStart = new BigUint64Array(segs.length);
-  const segEnd = new BigUint64Array(segs.length);
-  const segAxis = new Float64Array(segs.length);
+  const segAxis = new Float64Array(segS.length);
   let axis = 0;
-  for (let j = 0; j < segs.length; j++) {
-    const s = segs[j]!;
-    if (j > 0) axis += Math.min(gapCap, Number(s.start - segs[j - 1]!.end));
-    segStart[j] = s.start;
-    segEnd[j] = s.end;
+  for (let j = 0; j < segS.length; j++) {
+    if (j > 0) axis += Math.min(gapCap, segS[j]! - segE[j - 1]!);
     segAxis[j] = axis;
-    axis += Number(s.end - s.start);
+    axis += segE[j]! - segS[j]!;
   }
   const axisStart = new Float64Array(n);
   const axisEnd = new Float64Array(n);
   let j = 0;
   for (let i = 0; i < n; i++) {
-    while (j + 1 < segs.length && segStart[j + 1]! <= start[i]!) j++;
-    axisStart[i] = segAxis[j]! + Number(start[i]! - segStart[j]!);
-    axisEnd[i] = axisStart[i]! + Number(end[i]! - start[i]!);
+    const o = order[i]!;
+    while (j + 1 < segS.length && segS[j + 1]! <= s0[o]!) j++;
+    axisStart[i] = segAxis[j]! + (s0[o]! - segS[j]!);
+    axisEnd[i] = axisStart[i]! + (e0[o]! - s0[o]!);
   }
+  const segStart = BigUint64Array.from(segS, (x) => BigInt(x));
+  const segEnd = BigUint64Array.from(segE, (x) => BigInt(x));
   return { space, kinds, start, end, kind, captured, axisStart, axisEnd, axisLength: axis, segStart, segEnd, segAxis };
 }
 
