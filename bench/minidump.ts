@@ -24,7 +24,7 @@ const child = fileURLToPath(new URL('./_minidump-child.mjs', import.meta.url));
 const srcMain = new URL('../src/node/cli/main.ts', import.meta.url).href;
 const distMain = new URL('../dist/cli/main.js', import.meta.url).href;
 const hasTime = existsSync('/usr/bin/time');
-const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+export const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
 export const fmtMs = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 export const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
@@ -59,7 +59,7 @@ function dumpkitProcess(file: string, compiled: boolean): { ms: number; peakMiB:
 }
 
 /** lldb opening the core and listing images: wall time and max RSS (if /usr/bin/time is there). */
-function lldbProcess(file: string): { ms: number; peakMiB: number; ok: boolean } {
+export function lldbProcess(file: string): { ms: number; peakMiB: number; ok: boolean } {
   const args = ['-c', file, '--batch', '-o', 'image list'];
   const t0 = performance.now();
   const r = hasTime ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', lldb!, ...args], { encoding: 'utf8' }) : spawnSync(lldb!, args, { encoding: 'utf8' });

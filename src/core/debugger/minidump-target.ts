@@ -51,9 +51,9 @@ export class MinidumpTarget extends TargetOver<Minidump> implements DebugTargetB
 
   async bannerNotes(): Promise<string[]> {
     const notes: string[] = [];
-    const ranges = await this.dump.memoryRanges();
-    const bytes = ranges.reduce((s, r) => s + r.size, 0);
-    notes.push(`${ranges.length} memory ranges (${bytes} bytes) are in the dump; other addresses read as ????????`);
+    // the totals, not the ranges: a full-memory dump has tens of thousands of them
+    const { ranges, bytes } = await this.dump.memoryTotals();
+    notes.push(`${ranges} memory ranges (${bytes} bytes) are in the dump; other addresses read as ????????`);
     if (!this.fullMemory) notes.push('limited information: memory outside thread stacks and the ranges the writer chose is not available');
     if (await this.dump.exception()) {
       notes.push('This dump file has an exception of interest stored in it.');
