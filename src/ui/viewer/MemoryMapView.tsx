@@ -324,6 +324,9 @@ function MapCanvas(props: { map: MemoryMap; ms: number; onAddress: (a: bigint, s
           'Hover or click a range to see it; focus the map to use the keyboard.'
         )}
       </p>
+      {map.notes.map((n) => (
+        <p class="muted small">Not used for the map: {n}</p>
+      ))}
       <ul class="legend" aria-label="Kinds">
         {map.kinds.map((k, i) =>
           counts[i] ? (

@@ -78,7 +78,7 @@ export function buildMemoryMap(space: MemoryMap['space'], kinds: string[], input
   }
   const segStart = BigUint64Array.from(segS, (x) => BigInt(x));
   const segEnd = BigUint64Array.from(segE, (x) => BigInt(x));
-  return { space, kinds, start, end, kind, captured, axisStart, axisEnd, axisLength: axis, segStart, segEnd, segAxis };
+  return { space, kinds, start, end, kind, captured, axisStart, axisEnd, axisLength: axis, segStart, segEnd, segAxis, notes: [] };
 }
 
 /** The buffers of a memory map, to transfer instead of copy. */

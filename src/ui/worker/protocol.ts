@@ -90,6 +90,8 @@ export interface MemoryMap {
   segStart: BigUint64Array;
   segEnd: BigUint64Array;
   segAxis: Float64Array;
+  /** Streams that could not be read for the map (DumpError messages). */
+  notes: string[];
 }
 
 /** `length` bytes at `address`; present[i] is 0 where byte i is not in the dump (shown as ??). */

@@ -189,8 +189,10 @@ class MinidumpSession extends SessionBase<Minidump> implements DumpSession {
   async memoryMap(): Promise<MemoryMap> {
     const md = this.dump;
     const ranges: MapRange[] = [];
-    const info = await md.memoryInfoList().catch((e) => void onlyDumpError(e));
-    const maps = info?.length ? undefined : await md.linuxMaps().catch((e) => void onlyDumpError(e));
+    const notes: string[] = [];
+    const note = (what: string) => (e: unknown) => void notes.push(`${what}: ${onlyDumpError(e).message}`);
+    const info = await md.memoryInfoList().catch(note('MemoryInfoList'));
+    const maps = info?.length ? undefined : await md.linuxMaps().catch(note('LinuxMaps'));
     const captured = await md.memoryRanges();
     const moduleIndex = this.moduleRows.map((m) => ({ start: m.base, end: m.base + BigInt(m.size), path: m.name }));
     if (info?.length) {
@@ -213,7 +215,7 @@ class MinidumpSession extends SessionBase<Minidump> implements DumpSession {
     const stacks = (await md.threads()).map((t) => ({ start: t.stack.startOfMemoryRange, end: t.stack.startOfMemoryRange + BigInt(t.stack.memory.dataSize) }));
     for (const r of ranges) if (r.kind !== K.image && r.kind !== K.reserved && stacks.some((s) => s.start < r.end && s.end > r.start)) r.kind = K.stack;
     for (const r of captured) ranges.push({ start: r.start, end: r.start + BigInt(r.size), kind: K.captured, captured: true });
-    return buildMemoryMap('virtual', MINIDUMP_KINDS, ranges);
+    return { ...buildMemoryMap('virtual', MINIDUMP_KINDS, ranges), notes };
   }
 
   read(address: bigint, length: number): Promise<MemoryBytes> {
