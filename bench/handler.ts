@@ -1,7 +1,7 @@
 // `npm run bench -- handler`: the crash handler's added time per crash. A small process (the handler
 // tests' crasher: about 0.5 MB of core) crashes with SIGSEGV, alternately with kernel.core_pattern a
 // plain file (the kernel writes the core itself) and with dumpkit's handler (the kernel pipes the
-// core to `node bin/dumpkit.mjs handler core`, which writes a mini dump). Measured from the crash
+// core to `node bin/dumpkit.cjs handler core`, which writes a mini dump). Measured from the crash
 // (the byte that makes the waiting crasher fault) to the file complete under its final name: for
 // the plain core, when the crashed process is reaped (the kernel writes the core before it exits);
 // for the handler, when the .dmp is linked into place (inotify). Medians of alternating rounds.

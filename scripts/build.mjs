@@ -73,7 +73,8 @@ const common = {
   platform: 'node',
   target: 'node20',
   external: ['koffi', 'better-sqlite3'], // native code: loaded from node_modules
-  define: { 'import.meta.url': '__dumpkit_import_meta_url' },
+  // import.meta.resolve is only reached from the sources under tsx (src/node/ui/live-worker.ts)
+  define: { 'import.meta.url': '__dumpkit_import_meta_url', 'import.meta.resolve': 'undefined' },
   banner: { js: 'var __dumpkit_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
   // fewer bytes to read and parse at every start-up; names are kept, the source map gives lines
   minifyWhitespace: true,

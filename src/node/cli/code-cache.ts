@@ -63,11 +63,15 @@ export function requireWithCodeCache(file: string, cacheDir: string | undefined)
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
   if (!cached || script.cachedDataRejected) {
-    // at exit, so that the cache holds every function this run compiled
-    process.once('exit', () => saveCodeCache(cacheDir, key, basename(file), script));
+    // at exit, so that the cache holds every function this run compiled (one listener for all:
+    // `dumpkit --help` loads every command)
+    if (toSave.length === 0) process.once('exit', () => toSave.forEach((s) => saveCodeCache(s.dir, s.key, s.bundle, s.script)));
+    toSave.push({ dir: cacheDir, key, bundle: basename(file), script });
   }
   return module.exports;
 }
+
+const toSave: { dir: string; key: string; bundle: string; script: Script }[] = [];
 
 function saveCodeCache(dir: string, key: string, bundle: string, script: Script): void {
   try {

@@ -59,17 +59,17 @@ async function writeJson(path: string, value: unknown): Promise<void> {
 }
 
 /**
- * The published entry (bin/dumpkit.mjs) of the package this code belongs to: found by walking up
+ * The published entry (bin/dumpkit.cjs) of the package this code belongs to: found by walking up
  * from this module (src/node/handler/ or the bundle dist/cli/commands/) to the folder holding it.
  */
 export function defaultEntry(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const entry = join(dir, 'bin', 'dumpkit.mjs');
+    const entry = join(dir, 'bin', 'dumpkit.cjs');
     if (existsSync(entry) && existsSync(join(dir, 'package.json'))) return entry;
     dir = dirname(dir);
   }
-  throw new DumpError('INVALID_ARGUMENT', 'cannot find bin/dumpkit.mjs above this module; pass --entry');
+  throw new DumpError('INVALID_ARGUMENT', 'cannot find bin/dumpkit.cjs above this module; pass --entry');
 }
 
 export interface InstallResult {
@@ -88,8 +88,8 @@ export async function install(loc: Locations, opts: { node?: string; entry?: str
   const node = resolve(opts.node ?? process.execPath);
   const entry = resolve(opts.entry ?? defaultEntry());
   if (!existsSync(entry)) throw new DumpError('INVALID_ARGUMENT', `${entry} does not exist`);
-  if (entry.endsWith('/bin/dumpkit.mjs') && !existsSync(join(dirname(entry), '..', 'dist', 'cli', 'main.js'))) {
-    throw new DumpError('REFUSED', `${entry} needs the built CLI (${join(dirname(dirname(entry)), 'dist/cli/main.js')} is missing): run npm run build first`);
+  if (entry.endsWith('/bin/dumpkit.cjs') && !existsSync(join(dirname(entry), '..', 'dist', 'cli', 'main.cjs'))) {
+    throw new DumpError('REFUSED', `${entry} needs the built CLI (${join(dirname(dirname(entry)), 'dist/cli/main.cjs')} is missing): run npm run build first`);
   }
   const configPath = resolve(loc.configPath);
   let configCreated = false;

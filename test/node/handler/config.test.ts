@@ -59,13 +59,13 @@ describe('handler configuration (WER LocalDumps keys)', () => {
 
 describe('handler pieces', () => {
   test('the pipe pattern: absolute paths, -- before the specifiers, %e last, within 127 bytes', () => {
-    const p = handlerPattern('/usr/bin/node', '/opt/dk/bin/dumpkit.mjs', ['--config', '/etc/dk.json']);
-    assert.equal(p, '|/usr/bin/node /opt/dk/bin/dumpkit.mjs handler core --config /etc/dk.json -- %P %i %s %t %e');
+    const p = handlerPattern('/usr/bin/node', '/opt/dk/bin/dumpkit.cjs', ['--config', '/etc/dk.json']);
+    assert.equal(p, '|/usr/bin/node /opt/dk/bin/dumpkit.cjs handler core --config /etc/dk.json -- %P %i %s %t %e');
     assert.ok(looksLikeHandler(p));
     assert.ok(!looksLikeHandler('|/usr/lib/systemd/systemd-coredump %P %u %g %s %t %c %h'));
-    refused(() => handlerPattern('node', '/x/dumpkit.mjs', []), /absolute path/);
-    refused(() => handlerPattern('/usr/bin/node', '/my dir/dumpkit.mjs', []), /holds a space/);
-    refused(() => handlerPattern('/usr/bin/node', `/${'x'.repeat(100)}/dumpkit.mjs`, []), /past the kernel's limit of 127/);
+    refused(() => handlerPattern('node', '/x/dumpkit.cjs', []), /absolute path/);
+    refused(() => handlerPattern('/usr/bin/node', '/my dir/dumpkit.cjs', []), /holds a space/);
+    refused(() => handlerPattern('/usr/bin/node', `/${'x'.repeat(100)}/dumpkit.cjs`, []), /past the kernel's limit of 127/);
   });
 
   test('arguments: %P %i %s %t then %e\'s words (a name with spaces, or like an option)', () => {

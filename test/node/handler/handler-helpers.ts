@@ -9,10 +9,10 @@ import { recentLog } from '../../../src/node/handler/crash-log.js';
 import { acquireSlot } from '../../../src/node/handler/slots.js';
 
 /**
- * What the handler tests share: the built CLI (the kernel runs bin/dumpkit.mjs → dist/cli, with
+ * What the handler tests share: the built CLI (the kernel runs bin/dumpkit.cjs → dist/cli, with
  * absolute paths and no working directory of ours), a crashing test program, and the handler's log.
  */
-export const binEntry = join(projectRoot, 'bin', 'dumpkit.mjs');
+export const binEntry = join(projectRoot, 'bin', 'dumpkit.cjs');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -30,7 +30,7 @@ function newestMtime(dir: string): number {
  * slot; the build empties dist/cli first) and the others wait for it, then find it fresh.
  */
 export async function ensureBuiltCli(): Promise<void> {
-  const main = join(projectRoot, 'dist', 'cli', 'main.js');
+  const main = join(projectRoot, 'dist', 'cli', 'main.cjs');
   const fresh = (): boolean => existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(projectRoot, 'src'));
   if (fresh()) return;
   const slot = (await acquireSlot(`${projectRoot}:build`, 1))!;

@@ -165,7 +165,7 @@ describe('the crash handler, installed for real', { skip }, () => {
             chmodSync(pub, 0o755);
             cpSync(join(projectRoot, 'bin'), join(pub, 'bin'), { recursive: true });
             cpSync(join(projectRoot, 'dist', 'cli'), join(pub, 'dist', 'cli'), { recursive: true });
-            const asNobody = (args: string[]) => spawnSync(process.execPath, [join(pub, 'bin', 'dumpkit.mjs'), ...args], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
+            const asNobody = (args: string[]) => spawnSync(process.execPath, [join(pub, 'bin', 'dumpkit.cjs'), ...args], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
             const probe = spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
             if (probe.status !== 0) {
               // node itself is out of nobody's reach (e.g. installed under /root): the refusal checked in-process, as if not root.

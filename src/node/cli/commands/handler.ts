@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .description('register dumpkit in kernel.core_pattern (saving the previous pattern and core_pipe_limit); needs root')
     .option('--config <file>', CONFIG_HELP)
     .option('--state-dir <dir>', STATE_HELP)
-    .option('--entry <file>', 'the dumpkit script the kernel runs (default: this package\'s bin/dumpkit.mjs, which needs npm run build)')
+    .option('--entry <file>', 'the dumpkit script the kernel runs (default: this package\'s bin/dumpkit.cjs, which needs npm run build)')
     .option('--node <file>', 'the node binary the kernel runs (default: this one)')
     .option('--json', 'print the result as JSON')
     .action(async (o: LocationOptions & { entry?: string; node?: string; json?: boolean }) => {

@@ -4,7 +4,7 @@ import { parseIntOption } from '../../varieties/cli-util.js';
 import { isLiveWorker } from '../../ui/worker-mark.js';
 
 // In the CLI bundle the live-dump worker runs this file: it is the server's worker module that serves it.
-if (isLiveWorker()) await import('../../ui/live-worker.js');
+if (isLiveWorker()) void import('../../ui/live-worker.js');
 
 interface UiOptions {
   port: string;
