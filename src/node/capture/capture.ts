@@ -37,6 +37,8 @@ export interface CaptureOptions {
    * process caught crashing: letting it run would let it die before its memory is read).
    */
   writeWhileStopped?: boolean;
+  /** Written as the dump's comment streams (CommentStreamA/W): why it was taken. */
+  comment?: string;
 }
 
 export interface CaptureResult {
@@ -195,6 +197,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       memoryInfo: memoryInfo(maps),
       exception,
       linuxStreams,
+      ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
       linuxDsoDebug,
     };
     if (snap) {

@@ -5,6 +5,7 @@ import { DumpError } from '../../../core/errors.js';
 import { toJson } from '../../../core/hex.js';
 import { parseVariety } from '../../../core/minidump/varieties.js';
 import { captureProcess } from '../../capture/capture.js';
+import { waitForCrash } from '../../capture/follow.js';
 import { PtraceTarget } from '../../capture/ptrace-target.js';
 import type { CrashEvent } from '../../capture/target.js';
 import { FileSink, nextFreeName } from '../../file-sink.js';
@@ -110,7 +111,7 @@ async function followUntilCrash(target: PtraceTarget, timeout: string | undefine
   process.once('SIGTERM', onSignal);
   process.stderr.write(`dumpkit: following process ${target.pid} until it crashes (Ctrl-C to stop)\n`);
   try {
-    return await target.waitForCrash({ timeoutMs });
+    return await waitForCrash(target, { timeoutMs });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
