@@ -69,6 +69,7 @@ export class Follower {
           break;
         }
       }
+      if (!owner) for (const t of this.followed.keys()) if (t.adopt(r)) owner = t;
       if (!owner) continue; // not one of ours (a process no longer followed, or dumpkit's own child)
       const outcome = owner.onFollowEvent(r, status, this.followed.get(owner)!);
       if (!outcome) continue;

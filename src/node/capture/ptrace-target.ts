@@ -1,4 +1,4 @@
-import { closeSync, openSync, read, readFileSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
@@ -380,6 +380,23 @@ export class PtraceTarget implements TargetProcess {
   }
 
   /**
+   * While followed: takes `tid`, a thread waitpid reported that is not known yet, if it belongs to
+   * this process. A new thread's first stop can be reported before its creator's
+   * PTRACE_EVENT_CLONE, which names it; dropping that stop would leave the thread stopped for ever.
+   */
+  adopt(tid: number): boolean {
+    if (this.seized.size === 0) return false;
+    try {
+      statSync(`/proc/${this.pid}/task/${tid}`);
+    } catch (e) {
+      onlyErrno(e);
+      return false;
+    }
+    this.seized.set(tid, 0);
+    return true;
+  }
+
+  /**
    * One waitpid status of a followed thread. A signal in `watch` (a crash: a fatal signal the
    * process does not handle; or one of `watch.signals`) leaves that thread stopped, reported by
    * the next stop() with its signal, which resume() then delivers; anything else is passed on at
@@ -399,7 +416,8 @@ export class PtraceTarget implements TargetProcess {
     const event = status >> 16;
     if (event === libc.PTRACE_EVENT_CLONE) {
       const child = libc.ptraceGetEventMsg(tid);
-      if (child > 0) this.seized.set(child, 0); // auto-attached; its first stop is a PTRACE_EVENT_STOP
+      // Auto-attached; its first stop is a PTRACE_EVENT_STOP (which may have been reported already: adopt()).
+      if (child > 0 && !this.seized.has(child)) this.seized.set(child, 0);
       libc.ptrace(libc.PTRACE_CONT, tid, 0, 0);
       return undefined;
     }

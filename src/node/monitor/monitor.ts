@@ -42,7 +42,7 @@ export type MonitorEvent =
   | (EventBase & { event: 'triggered'; trigger: TriggerKind; value?: number; threshold?: number; sample?: number; text: string; dump: number; of: number })
   | (EventBase & { event: 'dumped'; trigger: TriggerKind; file: string; size: number; pauseMs: number; totalMs: number; comment: string })
   | (EventBase & { event: 'exited'; how: string })
-  | (EventBase & { event: 'done'; dumps: number })
+  | (EventBase & { event: 'done'; /** dumps written (-n counts failed attempts too) */ dumps: number })
   | (EventBase & { event: 'error'; code: string; message: string })
   | { event: 'waiting'; time: string; names: string[] }
   | { event: 'stopped'; time: string; reason: string };
@@ -54,7 +54,9 @@ interface Watched {
   target: PtraceTarget;
   prev?: ProcSample;
   samples: number;
+  /** Dumps attempted (what -n counts) and written. */
   dumps: number;
+  written: number;
   memoryIndex: number;
   /** No dump before this time (Date.now() ms): --every. */
   notBefore: number;
@@ -170,7 +172,7 @@ export class Monitor {
         return;
       }
       const target = new PtraceTarget(pid); // says now if dumpkit may not trace it
-      const w: Watched = { pid, name, stat, target, samples: 0, dumps: 0, memoryIndex: 0, notBefore: 0, met: new Set(), busy: false, followed: false, ended: false };
+      const w: Watched = { pid, name, stat, target, samples: 0, dumps: 0, written: 0, memoryIndex: 0, notBefore: 0, met: new Set(), busy: false, followed: false, ended: false };
       (w as Watched & { key: string }).key = key;
       if (this.follow) {
         this.follower.add(target, { crash: !!this.opts.triggers.onCrash, signals: this.opts.triggers.signal !== undefined ? new Set([this.opts.triggers.signal]) : undefined });
@@ -344,6 +346,7 @@ export class Monitor {
       const file = this.sink.commit();
       this.sink = undefined;
       w.dumps = n;
+      w.written++;
       this.emit(w, { event: 'dumped', trigger: r.kind, file, size: result.fileSize, pauseMs: round(result.pauseMs), totalMs: round(result.totalMs), comment });
     } catch (e) {
       this.sink?.abort();
@@ -373,7 +376,7 @@ export class Monitor {
     if (w.followed) this.follower.remove(w.target);
     w.followed = false;
     this.forget(w);
-    this.emit(w, { event: 'done', dumps: w.dumps });
+    this.emit(w, { event: 'done', dumps: w.written });
   }
 
   private ended(w: Watched, how: string): void {
