@@ -20,6 +20,21 @@ export function buildBusyTarget(name = 'busy-target'): string {
   return copy;
 }
 
+/** Calls `onLine` with each complete line of a child's output. */
+export function onLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      onLine(line);
+    }
+  });
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -31,16 +46,7 @@ export class BusyTarget {
 
   private constructor(readonly child: ChildProcessWithoutNullStreams) {
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    let buf = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        this.waiters.shift()?.(line.split(' '));
-      }
-    });
+    onLines(child.stdout, (line) => this.waiters.shift()?.(line.split(' ')));
   }
 
   /** Starts the program (named `name`, see buildBusyTarget) and waits until it answers. */

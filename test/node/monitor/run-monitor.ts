@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { onLines } from '../../helpers/busy-target.js';
 import { projectRoot, tsxLoader } from '../../helpers/cli.js';
 
 const mainTs = fileURLToPath(new URL('../../../src/node/cli/main.ts', import.meta.url));
@@ -17,18 +18,11 @@ export class MonitorRun {
 
   constructor(readonly child: ChildProcessWithoutNullStreams) {
     this.exit = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    let buf = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        const e = JSON.parse(line) as Event;
-        e.t = Date.parse(e.time);
-        this.events.push(e);
-        for (const l of this.listeners) l();
-      }
+    onLines(child.stdout, (line) => {
+      const e = JSON.parse(line) as Event;
+      e.t = Date.parse(e.time);
+      this.events.push(e);
+      for (const l of this.listeners) l();
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
   }
