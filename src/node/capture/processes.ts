@@ -1,16 +1,29 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { DumpError } from '../../core/errors.js';
 import { onlyErrno } from '../errno.js';
 
-/** Pids of the processes whose name (/proc/PID/comm) is `name`, dumpkit itself left out. */
+const commBuf = new Uint8Array(64);
+
+/**
+ * Pids of the processes whose name (/proc/PID/comm) is `name`, dumpkit itself left out. Reads each
+ * comm with open, one read and close (readFileSync adds an fstat and a second read): monitor --wait
+ * runs this every interval over every process of the machine.
+ */
 export function findProcesses(name: string): number[] {
   const found: number[] = [];
+  const want = new TextEncoder().encode(name + '\n');
   for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    const c = d.charCodeAt(0);
+    if (c < 48 || c > 57 || Number(d) === process.pid) continue;
+    let fd: number | undefined;
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name) found.push(Number(d));
+      fd = openSync(`/proc/${d}/comm`, 'r');
+      const n = readSync(fd, commBuf, 0, commBuf.length, 0);
+      if (n === want.length && want.every((b, i) => commBuf[i] === b)) found.push(Number(d));
     } catch (e) {
       onlyErrno(e); // gone
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
   return found;
