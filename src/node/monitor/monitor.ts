@@ -197,8 +197,8 @@ export class Monitor {
       r.close();
       return s ? `${pid}:${s.startTime}` : undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === undefined) throw e;
-      return undefined;
+      if (!(e instanceof DumpError)) throw e;
+      return undefined; // gone
     }
   }
 

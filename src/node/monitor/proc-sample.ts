@@ -1,4 +1,5 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { DumpError } from '../../core/errors.js';
 import { _SC_CLK_TCK, _SC_PAGESIZE, sysconf } from '../capture/libc.js';
 import { onlyErrno } from '../errno.js';
 
@@ -32,7 +33,12 @@ export class StatReader {
   private readonly decoder = new TextDecoder('latin1');
 
   constructor(readonly pid: number) {
-    this.fd = openSync(`/proc/${pid}/stat`, 'r');
+    try {
+      this.fd = openSync(`/proc/${pid}/stat`, 'r');
+    } catch (e) {
+      onlyErrno(e);
+      throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
+    }
   }
 
   /** The current reading, or undefined once the process is gone. */
