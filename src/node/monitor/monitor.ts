@@ -243,7 +243,7 @@ export class Monitor {
     w.samples++;
     const now = cur.at;
     if (this.timeOnly) {
-      if (!w.busy && now >= w.notBefore) this.request({ w, kind: 'time', text: `every ${this.opts.everyMs / 1000} s (dump ${w.dumps + 1} of ${this.opts.count})`, at: now });
+      if (!w.busy && now >= w.notBefore) this.request({ w, kind: 'time', text: `every ${this.opts.everyMs / 1000} s`, at: now });
       w.prev = cur;
       return;
     }
@@ -331,7 +331,8 @@ export class Monitor {
     const { w } = r;
     if (w.ended) return;
     const n = w.dumps + 1;
-    this.emit(w, { event: 'triggered', trigger: r.kind, ...(r.value !== undefined ? { value: r.value } : {}), ...(r.threshold !== undefined ? { threshold: r.threshold } : {}), ...(r.sample !== undefined ? { sample: r.sample } : {}), text: r.text, dump: n, of: this.opts.count });
+    // Its time is the trigger's (the sample or the signal), not when the capture got going.
+    this.emit(w, { event: 'triggered', time: iso(r.at), trigger: r.kind, ...(r.value !== undefined ? { value: r.value } : {}), ...(r.threshold !== undefined ? { threshold: r.threshold } : {}), ...(r.sample !== undefined ? { sample: r.sample } : {}), text: r.text, dump: n, of: this.opts.count });
     const comment = `dumpkit monitor: ${r.text}${r.sample !== undefined ? ` (sample ${r.sample}, every ${this.opts.intervalMs} ms)` : ''}; process ${w.pid} (${w.name}), dump ${n} of ${this.opts.count}, ${iso(r.at)}`;
     const path = nextFreeName(join(this.opts.outDir, defaultDumpName(w.name, w.pid, new Date(r.at), TRIGGER_WORDS[r.kind])));
     try {

@@ -89,6 +89,23 @@ describe('dumpkit monitor', { skip: gccSkip }, () => {
     }
   });
 
+  test('no trigger: a dump at once, then every --every seconds, -n of them (ProcDump without a trigger)', async () => {
+    const target = await BusyTarget.start('dk-time');
+    const out = outDir('time');
+    const run = MonitorRun.start([String(target.pid), '--every', '0.5', '-n', '2', '--interval', '100', '--type', 'mini', '-o', out]);
+    try {
+      assert.equal((await run.exit).code, 0, run.stderr);
+      const trig = run.of('triggered');
+      assert.deepEqual(trig.map((e) => e.trigger), ['time', 'time']);
+      const gap = trig[1]!.t - trig[0]!.t;
+      assert.ok(gap >= 500 && gap <= 500 + 100 + SLACK, `${gap} ms between the dumps`);
+      assert.deepEqual(run.of('dumped').map((e) => basename(e.file!).startsWith('dk-time_time_')), [true, true]);
+    } finally {
+      run.kill();
+      await target.stop();
+    }
+  });
+
   test('--memory 40,80: one dump per value, in order, each within one interval of the RSS passing it and not before', async () => {
     const target = await BusyTarget.start('dk-mem');
     const out = outDir('mem');
