@@ -16,6 +16,8 @@ export type MinidumpSummary = {
   streams: { type: number; name: string; size: number }[];
   system: { arch: CpuArch; os: OsName; osVersion: string; cpuCount: number; cpuInfo?: string; csd?: string } | undefined;
   process?: { pid?: number; createTime?: number };
+  /** CommentStreamW, else CommentStreamA: free text from the dump's writer (dumpkit monitor: the trigger). */
+  comment?: string;
   threads: { id: number; pc?: bigint; sp?: bigint; stack: { base: bigint; size: number }; name?: string }[];
   modules: { base: bigint; size: number; path: string; codeId?: string; debugId?: string; debugFile?: string; version?: string }[];
   /** pc/sp: from the exception's own context (where the fault happened), when it has one. */
@@ -49,6 +51,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   const ex = await md.exception();
   const memoryTotals = await md.memoryTotals();
   const misc = await soft(md, 'MiscInfo', () => md.miscInfo(), undefined);
+  const comment = (await soft(md, 'CommentStreamW', () => md.commentW(), undefined)) ?? (await soft(md, 'CommentStreamA', () => md.commentA(), undefined));
   const names = new Map<number, string>();
   for (const n of (await soft(md, 'ThreadNames', () => md.threadNames(), undefined)) ?? []) {
     if (n.name !== undefined && !names.has(n.threadId)) names.set(n.threadId, n.name);
@@ -109,6 +112,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
     if (pid !== undefined) summary.process.pid = pid;
     if (misc?.processCreateTime !== undefined) summary.process.createTime = misc.processCreateTime;
   }
+  if (comment !== undefined) summary.comment = comment;
   if (ex) {
     summary.exception = {
       threadId: ex.threadId,
@@ -125,6 +129,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
   }
   // Key order of the JSON: what a reader looks for first, diagnostics last.
   const { format, flags, flagNames, timestamp, system, process, exception, threads: th, modules: mods, memory, streams } = summary;
+  const commentField = summary.comment !== undefined ? { comment: summary.comment } : {};
   return {
     format,
     flags,
@@ -132,6 +137,7 @@ export async function summarizeMinidump(source: ByteSource): Promise<MinidumpSum
     timestamp,
     system,
     ...(process ? { process } : {}),
+    ...commentField,
     ...(exception ? { exception } : {}),
     threads: th,
     modules: mods,
@@ -155,6 +161,7 @@ export function formatMinidumpSummary(summary: Record<string, unknown>): string 
     lines.push(`System: ${sy.os} ${sy.osVersion}${sy.csd ? ` (${sy.csd})` : ''}, ${sy.arch}, ${sy.cpuCount} CPU(s)${sy.cpuInfo ? `, ${sy.cpuInfo}` : ''}`);
   } else lines.push('System: unknown (no SystemInfo stream)');
   if (s.process) lines.push(`Process: pid ${s.process.pid ?? '?'}${s.process.createTime ? `, started ${utc(s.process.createTime)}` : ''}`);
+  if (s.comment !== undefined) lines.push(`Comment: ${s.comment}`);
   if (s.exception) {
     const e = s.exception;
     lines.push(`Exception: ${e.reason} (code ${e.code}) at ${hex(e.address)} in thread ${e.threadId}${e.pc !== undefined ? `, pc ${hex(e.pc)}` : ''}`);

@@ -38,6 +38,8 @@ export interface CaptureOptions {
    * process caught crashing: letting it run would let it die before its memory is read).
    */
   writeWhileStopped?: boolean;
+  /** Written as the dump's comment streams (CommentStreamA/W): why it was taken. */
+  comment?: string;
 }
 
 export interface CaptureResult {
@@ -196,6 +198,7 @@ export async function captureProcess(target: TargetProcess, openSink: () => Byte
       memoryInfo: memoryInfoFromMappings(maps),
       exception,
       linuxStreams,
+      ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
       linuxDsoDebug,
     };
     if (snap) {

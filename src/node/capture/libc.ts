@@ -138,3 +138,12 @@ export function sendFd(sock: number, passFd: number): number {
   buf.set(msgLayout(8).message(base, passFd));
   return Number(sendmsgFn(sock, base, 0));
 }
+
+const sysconfFn = lib.func('long sysconf(int name)');
+export const _SC_CLK_TCK = 2;
+export const _SC_PAGESIZE = 30;
+
+/** sysconf(3): clock ticks per second, page size, …; -1 if unknown. */
+export function sysconf(name: number): number {
+  return Number(sysconfFn(name));
+}

@@ -1,4 +1,4 @@
-import { closeSync, openSync, read, readFileSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { DumpError } from '../../core/errors.js';
 import type { CpuRegisters } from '../../core/minidump/writer/model.js';
 import * as libc from './libc.js';
@@ -6,7 +6,7 @@ import { cgroupLimitReason } from './cgroup.js';
 import { endSnapshot, forkSnapshot, reapSnapshot } from './snapshot.js';
 import { I386, X86_64, type SnapshotArch } from './snapshot-arch.js';
 import { ChildFileWriter } from './snapshot-writer.js';
-import { exitedError, FATAL_SIGNALS, type CrashEvent, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
+import { exitedError, FATAL_SIGNALS, type FollowOutcome, type FollowWatch, type Snapshot, type StoppedThread, type TargetProcess } from './target.js';
 import { onlyErrno } from '../errno.js';
 
 const X64_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
@@ -40,6 +40,8 @@ export class PtraceTarget implements TargetProcess {
   private readonly autoAttached = new Set<number>();
   private memFd: number | undefined;
   private useProcMem = false;
+  /** Signals passed on to the process while it was followed. */
+  private passedOn = 0;
 
   constructor(readonly pid: number) {
     let stat: string;
@@ -351,10 +353,12 @@ export class PtraceTarget implements TargetProcess {
     return undefined;
   }
 
-  async waitForCrash(options: { timeoutMs?: number } = {}): Promise<CrashEvent> {
-    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    let passedOn = 0;
-    // Seize every thread, without stopping it; threads it creates are followed too (TRACECLONE).
+  /**
+   * Starts following the process: seizes every thread without stopping it, and threads it creates
+   * (TRACECLONE). Its ptrace stops then come to whoever calls waitpid (follow.ts), which hands
+   * them to onFollowEvent. Safe to call again after resume() (it seizes afresh).
+   */
+  follow(): void {
     for (let round = 0; round < 100; round++) {
       const tids = this.listTasks().filter((t) => !this.seized.has(t));
       if (tids.length === 0) break;
@@ -368,55 +372,74 @@ export class PtraceTarget implements TargetProcess {
         this.seized.set(tid, 0);
       }
     }
+  }
+
+  /** `tid` is a thread of this process that dumpkit has seized. */
+  owns(tid: number): boolean {
+    return this.seized.has(tid);
+  }
+
+  /**
+   * While followed: takes `tid`, a thread waitpid reported that is not known yet, if it belongs to
+   * this process. A new thread's first stop can be reported before its creator's
+   * PTRACE_EVENT_CLONE, which names it; dropping that stop would leave the thread stopped for ever.
+   */
+  adopt(tid: number): boolean {
+    if (this.seized.size === 0) return false;
     try {
-      for (;;) {
-        const [r, status] = libc.waitpid(-1, libc.__WALL | libc.WNOHANG);
-        if (r === 0 || (r < 0 && libc.errno() === libc.EINTR)) {
-          if (Date.now() > deadline) throw new DumpError('TIMEOUT', `process ${this.pid} did not crash within ${options.timeoutMs} ms; it runs on, no longer followed`);
-          await new Promise((res) => setTimeout(res, 2));
-          continue;
-        }
-        if (r < 0) throw libc.errno() === libc.ECHILD ? exitedError(this.pid) : new DumpError('CAPTURE', `waitpid failed: errno ${libc.errno()}`);
-        if (!this.seized.has(r)) continue; // not one of ours (dumpkit's own children)
-        if ((status & 0xff) !== 0x7f) {
-          // A thread ended; the leader ending (or the whole process being killed) ends the wait.
-          this.seized.delete(r);
-          if (r === this.pid || this.gone()) {
-            this.resume();
-            throw new DumpError('PROCESS_EXITED', `process ${this.pid} ended without a crash (${(status & 0x7f) === 0 ? `exit status ${(status >> 8) & 0xff}` : `signal ${status & 0x7f}`})`);
-          }
-          continue;
-        }
-        const sig = (status >> 8) & 0xff;
-        const event = status >> 16;
-        if (event === libc.PTRACE_EVENT_CLONE) {
-          const tid = libc.ptraceGetEventMsg(r);
-          if (tid > 0) this.seized.set(tid, 0); // auto-attached; its first stop is a PTRACE_EVENT_STOP
-          libc.ptrace(libc.PTRACE_CONT, r, 0, 0);
-          continue;
-        }
-        if (event === libc.PTRACE_EVENT_STOP) {
-          // A new thread's first stop, or a group-stop (SIGSTOP and friends): keep job control as it was.
-          const groupStop = sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
-          libc.ptrace(groupStop ? libc.PTRACE_LISTEN : libc.PTRACE_CONT, r, 0, 0);
-          continue;
-        }
-        // A signal-delivery-stop.
-        if (FATAL_SIGNALS.has(sig) && !this.handles(sig)) {
-          const thread = this.readStoppedThread(r, sig);
-          if (thread) {
-            this.alreadyStopped.set(r, thread);
-            return { threadId: r, signo: sig, passedOn };
-          }
-          continue;
-        }
-        passedOn++;
-        libc.ptrace(libc.PTRACE_CONT, r, 0, sig);
-      }
+      statSync(`/proc/${this.pid}/task/${tid}`);
     } catch (e) {
-      this.resume();
-      throw e;
+      onlyErrno(e);
+      return false;
     }
+    this.seized.set(tid, 0);
+    return true;
+  }
+
+  /**
+   * One waitpid status of a followed thread. A signal in `watch` (a crash: a fatal signal the
+   * process does not handle; or one of `watch.signals`) leaves that thread stopped, reported by
+   * the next stop() with its signal, which resume() then delivers; anything else is passed on at
+   * once. Returns what happened, or undefined when the thread was simply let go on.
+   */
+  onFollowEvent(tid: number, status: number, watch: FollowWatch): FollowOutcome | undefined {
+    if ((status & 0xff) !== 0x7f) {
+      // A thread ended; the leader ending (or the whole process being killed) ends the following.
+      this.seized.delete(tid);
+      if (tid === this.pid || this.gone()) {
+        this.resume();
+        return { kind: 'ended', how: (status & 0x7f) === 0 ? `exit status ${(status >> 8) & 0xff}` : `signal ${status & 0x7f}` };
+      }
+      return undefined;
+    }
+    const sig = (status >> 8) & 0xff;
+    const event = status >> 16;
+    if (event === libc.PTRACE_EVENT_CLONE) {
+      const child = libc.ptraceGetEventMsg(tid);
+      // Auto-attached; its first stop is a PTRACE_EVENT_STOP (which may have been reported already: adopt()).
+      if (child > 0 && !this.seized.has(child)) this.seized.set(child, 0);
+      libc.ptrace(libc.PTRACE_CONT, tid, 0, 0);
+      return undefined;
+    }
+    if (event === libc.PTRACE_EVENT_STOP) {
+      // A new thread's first stop, or a group-stop (SIGSTOP and friends): keep job control as it was.
+      const groupStop = sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
+      libc.ptrace(groupStop ? libc.PTRACE_LISTEN : libc.PTRACE_CONT, tid, 0, 0);
+      return undefined;
+    }
+    // A signal-delivery-stop.
+    const kind = watch.crash && FATAL_SIGNALS.has(sig) && !this.handles(sig) ? 'crash' : watch.signals?.has(sig) ? 'signal' : undefined;
+    if (kind) {
+      const thread = this.readStoppedThread(tid, sig);
+      if (thread) {
+        this.alreadyStopped.set(tid, thread);
+        return { kind, threadId: tid, signo: sig, passedOn: this.passedOn };
+      }
+      return undefined;
+    }
+    this.passedOn++;
+    libc.ptrace(libc.PTRACE_CONT, tid, 0, sig);
+    return undefined;
   }
 
   /**

@@ -61,13 +61,6 @@ export interface TargetProcess extends MemoryReader {
   snapshot?(threads: StoppedThread[]): Snapshot | { reason: string };
   /** Bytes of an ELF file the process maps (through /proc/PID/root), or undefined. */
   readMappedFile(path: string, offset: number, length: number): Uint8Array | undefined;
-  /**
-   * Optional: follows the process (every thread, and threads it creates) until a thread is about
-   * to die of a signal nobody handles; that thread stays stopped there, and the next stop()
-   * reports it with its signal. Other signals are passed on at once. Rejects with
-   * PROCESS_EXITED if the process ends first.
-   */
-  waitForCrash?(options: { timeoutMs?: number }): Promise<CrashEvent>;
   /** Lets every thread run again. Safe to call more than once. */
   resume(): void;
   /** The process has exited (or is a zombie). */
@@ -83,6 +76,17 @@ export interface CrashEvent {
   /** Signals passed on to the process while waiting. */
   passedOn: number;
 }
+
+/** Which signal-delivery stops of a followed process to hold (see follow.ts). */
+export interface FollowWatch {
+  /** A fatal signal (FATAL_SIGNALS) the process has no handler for. */
+  crash: boolean;
+  /** These signals, whether handled or not (monitor --signal). */
+  signals?: ReadonlySet<number>;
+}
+
+/** What a followed process did: a thread held at a watched signal, or the process ended. */
+export type FollowOutcome = ({ kind: 'crash' | 'signal' } & CrashEvent) | { kind: 'ended'; how: string };
 
 export function exitedError(pid: number): DumpError {
   return new DumpError('PROCESS_EXITED', `process ${pid} exited during the capture`);

@@ -1,6 +1,7 @@
 import type { ByteSink } from '../../bytes/byte-sink.js';
 import { DumpError } from '../../errors.js';
 import { StreamType } from './constants.js';
+import { encodeCommentA, encodeCommentW } from './comment.js';
 import { encodeContext } from './context.js';
 import { NO_LOCATION, type Location } from './encode.js';
 import { encodeException } from './exception.js';
@@ -45,7 +46,7 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   const hasNames = snap.threads.some((t) => t.name !== undefined);
   const hasMemoryInfo = snap.memoryInfo.length > 0;
   const streamCount =
-    4 /* SystemInfo, MiscInfo?, ModuleList, ThreadList */ + (hasMemoryInfo ? 1 : 0) + (hasNames ? 1 : 0) + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length + (snap.linuxDsoDebug ? 1 : 0);
+    4 /* SystemInfo, MiscInfo?, ModuleList, ThreadList */ + (hasMemoryInfo ? 1 : 0) + (hasNames ? 1 : 0) + 1 /* MemoryList */ + (bulk.length ? 1 : 0) + (snap.exception ? 1 : 0) + snap.linuxStreams.length + (snap.linuxDsoDebug ? 1 : 0) + (snap.comment !== undefined ? 2 : 0);
   const start = sink.position;
   const out = new Out(sink, start);
   await out.put(new Uint8Array(HEADER_SIZE + streamCount * DIRECTORY_ENTRY_SIZE));
@@ -55,6 +56,10 @@ export async function writeMinidump(snap: ProcessSnapshot, sink: ByteSink, onPro
   entries.push({ type: StreamType.SystemInfoStream, location: await out.put(encodeSystemInfo(snap.system, csd.rva), 8) });
   if (snap.misc) entries.push({ type: StreamType.MiscInfoStream, location: await out.put(encodeMiscInfo(snap.misc), 8) });
 
+  if (snap.comment !== undefined) {
+    entries.push({ type: StreamType.CommentStreamA, location: await out.put(encodeCommentA(snap.comment), 4) });
+    entries.push({ type: StreamType.CommentStreamW, location: await out.put(encodeCommentW(snap.comment), 4) });
+  }
   for (const s of snap.linuxStreams) entries.push({ type: s.type, location: await out.put(s.data, 4) });
   if (snap.linuxDsoDebug) {
     // The names, then the MDRawLinkMap array pointing at them, then MDRawDebug pointing at the array.

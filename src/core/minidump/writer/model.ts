@@ -127,4 +127,6 @@ export interface ProcessSnapshot {
    * is placed by the writer rather than given as bytes); word size from `system.arch`.
    */
   linuxDsoDebug?: DsoDebug;
+  /** Free text written as CommentStreamA and CommentStreamW (e.g. why the dump was taken). */
+  comment?: string;
 }

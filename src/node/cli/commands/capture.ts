@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DumpError } from '../../../core/errors.js';
 import { toJson } from '../../../core/hex.js';
 import { parseVariety } from '../../../core/minidump/varieties.js';
 import { captureProcess } from '../../capture/capture.js';
+import { waitForCrash } from '../../capture/follow.js';
+import { defaultDumpName, processName, resolvePid } from '../../capture/processes.js';
 import { PtraceTarget } from '../../capture/ptrace-target.js';
 import type { CrashEvent } from '../../capture/target.js';
 import { FileSink, nextFreeName } from '../../file-sink.js';
@@ -110,56 +112,14 @@ async function followUntilCrash(target: PtraceTarget, timeout: string | undefine
   process.once('SIGTERM', onSignal);
   process.stderr.write(`dumpkit: following process ${target.pid} until it crashes (Ctrl-C to stop)\n`);
   try {
-    return await target.waitForCrash({ timeoutMs });
+    return await waitForCrash(target, { timeoutMs });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
 
-function resolvePid(proc: string): number {
-  if (/^\d+$/.test(proc)) {
-    const pid = Number(proc);
-    try {
-      statSync(`/proc/${pid}`);
-    } catch (e) {
-      onlyErrno(e);
-      throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
-    }
-    return pid;
-  }
-  const found: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === proc) found.push(Number(d));
-    } catch (e) {
-      onlyErrno(e);
-      /* gone */
-    }
-  }
-  if (found.length === 0) throw new DumpError('NO_SUCH_PROCESS', `no process named ${JSON.stringify(proc)}`);
-  if (found.length > 1) throw new DumpError('INVALID_ARGUMENT', `${found.length} processes are named ${JSON.stringify(proc)} (pids ${found.slice(0, 10).join(', ')}); give a pid`);
-  return found[0]!;
-}
-
-function processName(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().replace(/[^\w.+-]/g, '_') || 'process';
-  } catch (e) {
-    onlyErrno(e);
-    throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
-  }
-}
-
-/** `<name>_<YYMMDD>_<HHMMSS>.<pid>.dmp`, in -o DIR or the current directory; the next free name unless --overwrite. */
-export function defaultDumpName(name: string, pid: number, when: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const date = `${p(when.getFullYear() % 100)}${p(when.getMonth() + 1)}${p(when.getDate())}`;
-  const time = `${p(when.getHours())}${p(when.getMinutes())}${p(when.getSeconds())}`;
-  return `${name}_${date}_${time}.${pid}.dmp`;
-}
-
+/** The default name in -o DIR or the current directory, or -o FILE; the next free name unless --overwrite. */
 function outputPath(output: string | undefined, name: string, pid: number, when: Date, overwrite: boolean): string {
   let path: string;
   if (output === undefined) path = defaultDumpName(name, pid, when);
