@@ -28,6 +28,7 @@ export type DumpErrorCode =
   | 'PROCESS_EXITED'
   | 'MEMORY_PRESSURE'
   | 'BUSY'
+  | 'NO_SPACE' // the disk or store holding data is full (ENOSPC): `dumpkit serve` answers 507
   | 'TIMEOUT' // waited as long as asked; what was awaited (e.g. a crash) did not happen
   | 'NOT_IMPLEMENTED'
   | 'BAD_RECORD' // a text record (a Breakpad .sym line) is malformed

@@ -1,6 +1,7 @@
 /**
  * A stable crash signature, in the spirit of Socorro's and Sentry's grouping: the top frames of the
- * crashing stack that lie outside system and runtime modules, each as its function name when
+ * crashing stack that lie outside system and runtime modules and are not crash-reporting functions
+ * (abort, raise, KiUserExceptionDispatcher, …), each as its function name when
  * symbolized (no address, no offset) or else as `module@0xoffset`, joined by ` | `; plus a short
  * hash of that text. The same crash in the same build gives the same signature whatever the load
  * addresses (ASLR), the dump kind or the run.
@@ -69,6 +70,31 @@ export function moduleBaseName(path: string): string {
   return i >= 0 ? path.slice(i + 1) : path;
 }
 
+/**
+ * Functions that only report or forward a crash (Socorro's "irrelevant" and prefix lists, the part
+ * that is the same everywhere): the abort/raise machinery of the C runtimes, the exception
+ * dispatchers and the assertion handlers. Their frames are skipped wherever they are, also when a
+ * program links the C runtime statically, so `abort | raise | foo` and `foo` group together.
+ */
+const REPORTING_FUNCTION_PATTERNS: readonly RegExp[] = [
+  /^(__GI_)?(raise|abort)$/,
+  /^__(pthread_kill|pthread_kill_implementation|pthread_kill_internal)$/,
+  /^(pthread_kill|tgkill|gsignal|__kernel_vsyscall|__restore_rt|_sigtramp)$/,
+  /^(__GI___|__)?(assert_fail|assert_fail_base|assert_perror_fail)$/,
+  /^__(libc_message|fortify_fail|stack_chk_fail|chk_fail)$/,
+  /^(std::terminate|std::__terminate|__cxxabiv1::__terminate|__cxa_throw|__gnu_cxx::__verbose_terminate_handler)(\(.*\))?$/,
+  /^(KiUserExceptionDispatcher|KiFastSystemCallRet|RtlRaiseException|RaiseException|RaiseFailFastException|_CxxThrowException|CxxThrowException)$/,
+  /^(RtlReportCriticalFailure|RtlpReportHeapFailure|RtlpHeapHandleError|UnhandledExceptionFilter|WerpReportFault)$/,
+  /^(_?abort|_?invoke_watson|_?invalid_parameter(_noinfo(_noreturn)?)?|__report_gsfailure|_wassert|_assert|__fastfail)$/,
+];
+
+/** Whether `name` (as the symbols give it) is a crash-reporting frame that signatures skip. */
+export function isReportingFunction(name: string | undefined): boolean {
+  if (!name) return false;
+  const n = normalizeFunction(name);
+  return REPORTING_FUNCTION_PATTERNS.some((re) => re.test(n));
+}
+
 export function isSystemModule(path: string | undefined): boolean {
   if (!path) return false;
   const base = moduleBaseName(path).toLowerCase();
@@ -109,7 +135,7 @@ export interface SignatureOptions {
 /** The signature of a stack given innermost frame first. */
 export function crashSignature(frames: readonly SignatureFrame[], options: SignatureOptions = {}): CrashSignature {
   const max = options.maxFrames ?? 3;
-  let chosen = frames.filter((f) => !isSystemModule(f.module));
+  let chosen = frames.filter((f) => !isSystemModule(f.module) && !isReportingFunction(f.function));
   const systemOnly = chosen.length === 0 && frames.length > 0;
   if (systemOnly) chosen = [...frames];
   const parts: string[] = [];
@@ -121,4 +147,28 @@ export function crashSignature(frames: readonly SignatureFrame[], options: Signa
   }
   const text = parts.length ? parts.join(' | ') : '<empty stack>';
   return { text, frames: parts, hash: fnv1a64(text), systemOnly };
+}
+
+/** A frame in rust-minidump's JSON shape (what `stack --json` and the serve API hold): hex strings. */
+export interface JsonFrame {
+  function?: string | null;
+  module?: string | null;
+  module_offset?: string | null;
+  offset?: string | null;
+}
+
+/** The signature of frames in rust-minidump's JSON shape (the crashing thread's, innermost first). */
+export function crashSignatureOfJsonFrames(frames: readonly JsonFrame[], options: SignatureOptions = {}): CrashSignature {
+  const hex = (v: string | null | undefined): bigint | undefined => (typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? BigInt(v) : undefined);
+  return crashSignature(
+    frames.map((f) => {
+      const out: SignatureFrame = { address: hex(f.offset) ?? 0n };
+      if (f.function) out.function = f.function;
+      if (f.module) out.module = f.module;
+      const mo = hex(f.module_offset);
+      if (mo !== undefined) out.moduleOffset = mo;
+      return out;
+    }),
+    options,
+  );
 }

@@ -9,6 +9,7 @@
 // implementation may add methods, never change what these mean.
 
 import type { Readable } from 'node:stream';
+import type { ByteSource } from '../../core/bytes/byte-source.js';
 
 /** `bp-<uuid>` as Socorro's collector answers (`CrashID=bp-…`), also the id in the API. */
 export type CrashId = string;
@@ -30,6 +31,14 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Keys under `prefix` (ordered). */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Added (serve branch): random access to an object (ranged reads), so the collector's minidump
+   * check and the processor read only what they need; undefined when absent. A store without it
+   * is read whole through `get`.
+   */
+  source?(key: string): Promise<ByteSource | undefined>;
+  /** Added (serve branch): bytes still free for new objects, when the store can tell (disk-full answers 507 before writing). */
+  freeBytes?(): Promise<number | undefined>;
 }
 
 export interface NewCrash {
@@ -130,6 +139,14 @@ export interface JobQueue {
   depth(): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * Errors every implementation raises (added, serve branch), as DumpErrors with these codes, so the
+ * HTTP parts answer the same way in both deployments:
+ * - 'NO_SPACE': the store or database is full → the collector answers 507, nothing is half-stored;
+ * - 'BUSY': the database or store is unreachable or overloaded for now → 503 + Retry-After.
+ * `put` also throws 'REFUSED' when the key exists and `overwrite` is not set.
+ */
 
 /** One deployment's parts, made from the command line's options. */
 export interface Deployment {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeDump } from '../../../src/core/analysis/analyze.js';
-import { crashSignature, fnv1a64, isSystemModule, normalizeFunction } from '../../../src/core/analysis/signature.js';
+import { crashSignature, crashSignatureOfJsonFrames, fnv1a64, isReportingFunction, isSystemModule, normalizeFunction } from '../../../src/core/analysis/signature.js';
 import { FileSource } from '../../../src/node/file-source.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
 
@@ -78,4 +78,27 @@ test('analyze gives the same signature on every run, and it skips system frames'
   // SIGABRT raised in libpthread: the frame is a system frame, so it stands alone, marked.
   const abort = await once('breakpad/linux_raise_sigabrt.dmp');
   assert.equal(abort.signature.systemOnly, abort.stack.every((f) => isSystemModule(f.module?.path)));
+});
+
+test('crash-reporting functions (abort, raise, dispatchers, asserts) are skipped even outside system modules', () => {
+  const app = (fn: string, off: bigint) => ({ module: '/opt/app/static-app', moduleOffset: off, function: fn, address: 0x400000n + off });
+  const sig = crashSignature([app('__GI_raise', 0x10n), app('abort', 0x20n), app('__assert_fail_base', 0x30n), app('Parser::fail(int)', 0x40n), app('main', 0x50n)]);
+  assert.equal(sig.text, 'Parser::fail(int) | main');
+  const win = crashSignature([
+    { module: 'c:\\app\\app.exe', moduleOffset: 0x1n, function: 'KiUserExceptionDispatcher', address: 1n },
+    { module: 'c:\\app\\app.exe', moduleOffset: 0x2n, function: '_CxxThrowException', address: 2n },
+    { module: 'c:\\app\\app.exe', moduleOffset: 0x3n, function: 'Load', address: 3n },
+  ]);
+  assert.equal(win.text, 'Load');
+  assert.ok(isReportingFunction('std::terminate()'));
+  assert.ok(!isReportingFunction('abortTransaction'));
+});
+
+test('the signature of rust-minidump JSON frames equals the one of the walked frames', () => {
+  const sig = crashSignatureOfJsonFrames([
+    { function: null, module: 'libc-2.13.so', module_offset: '0x0000000000035a55', offset: '0x00007f0a00035a55' },
+    { function: 'crash', module: 'crash_linux', module_offset: '0x0000000000001d72', offset: '0x0000000000401d72' },
+    { function: null, module: 'crash_linux', module_offset: '0x0000000000001e00', offset: '0x0000000000401e00' },
+  ]);
+  assert.equal(sig.text, 'crash | crash_linux@0x1e00');
 });
