@@ -260,7 +260,7 @@ export function defineDatabaseSuite(name: string, open: Opener<{ db: CrashDataba
       await drain(queue);
       const c = newCrash();
       await db.insertCrash(c);
-      await assert.rejects(db.insertCrash({ ...c, product: 'Other' }));
+      await assert.rejects(async () => db.insertCrash({ ...c, product: 'Other' }));
       assert.equal((await db.getCrash(c.id))?.product, 'Prod');
       const first = await queue.take({ leaseMs: 60_000, waitMs: 0 });
       assert.equal(first?.crashId, c.id);

@@ -2,6 +2,7 @@
 // Every process may call openPostgres at start-up: the schema is created under an advisory lock,
 // so many collectors and processors starting together create it once.
 import pg from 'pg';
+import { DumpError } from '../../../core/errors.js';
 
 export interface PostgresOptions {
   /** Connections this process may hold (the LISTEN connection of a JobQueue is one more). */
@@ -95,9 +96,46 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   return pool;
 }
 
+// SQLSTATE classes and codes that mean "not now" rather than "wrong": connection exceptions (08),
+// operator intervention (57: shutdown, cannot connect now), too many connections, serialization.
+const BUSY_STATES = /^(08|57P0|53300|53400|40001|40P01)/;
+
+/**
+ * The contract's errors for a failed query: an unreachable, restarting or stopped server → BUSY
+ * (collectors answer 503 + Retry-After); a full disk (SQLSTATE 53100) → NO_SPACE (507); a
+ * duplicate key → REFUSED. Anything else is returned as it is (a bug to surface).
+ */
+export function databaseError(e: unknown, what: string): unknown {
+  if (e instanceof DumpError) return e;
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err.code === 'string' ? err.code : '';
+  const message = typeof err.message === 'string' ? err.message : String(e);
+  if (code === '53100') return new DumpError('NO_SPACE', `${what}: the database's disk is full`);
+  if (code === '23505') return new DumpError('REFUSED', `${what}: ${message}`);
+  if (BUSY_STATES.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+    || /timeout|terminated|Connection ended|not queryable|Client has encountered a connection error/i.test(message)) {
+    return new DumpError('BUSY', `${what}: the database is unreachable for now (${code || message})`);
+  }
+  return e;
+}
+
+/** pool.query with the contract's errors. */
+export async function query<R extends pg.QueryResultRow>(pool: pg.Pool, what: string, sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(sql, params);
+  } catch (e) {
+    throw databaseError(e, what);
+  }
+}
+
 /** Runs `fn` in one transaction on one connection. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
+export async function inTransaction<T>(pool: pg.Pool, what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  let c: pg.PoolClient;
+  try {
+    c = await pool.connect();
+  } catch (e) {
+    throw databaseError(e, what);
+  }
   let broken = false;
   try {
     await c.query('BEGIN');
@@ -110,7 +148,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     } catch {
       broken = true; // the connection itself failed: do not give it back to the pool
     }
-    throw e;
+    throw databaseError(e, what);
   } finally {
     c.release(broken);
   }

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type {
   CrashDatabase, CrashId, CrashQuery, CrashRow, NewCrash, ProcessedCrash, SignatureCount,
 } from '../contract.js';
-import { inTransaction } from './connect.js';
+import { inTransaction, query } from './connect.js';
 import { insertJob } from './job-queue.js';
 
 /** Most rows one findCrashes / signatures call returns. */
@@ -84,7 +84,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
   constructor(private readonly pool: pg.Pool) {}
 
   async insertCrash(crash: NewCrash): Promise<void> {
-    await inTransaction(this.pool, async (c) => {
+    await inTransaction(this.pool, `storing crash ${crash.id}`, async (c) => {
       await c.query(
         `INSERT INTO crashes (id, product, version, annotations, dump_key, dump_size, attachments, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -96,12 +96,12 @@ export class PostgresCrashDatabase implements CrashDatabase {
   }
 
   async getCrash(id: CrashId): Promise<CrashRow | undefined> {
-    const r = await this.pool.query<Row>('SELECT * FROM crashes WHERE id = $1', [id]);
+    const r = await query<Row>(this.pool, `reading crash ${id}`, 'SELECT * FROM crashes WHERE id = $1', [id]);
     return r.rows[0] ? toCrashRow(r.rows[0]) : undefined;
   }
 
   async storeProcessed(id: CrashId, result: ProcessedCrash): Promise<void> {
-    await this.pool.query(
+    await query(this.pool, `storing the result of ${id}`,
       `UPDATE crashes SET state = 'processed', processed_at = now(), signature = $2, error = NULL,
               processed = $3, modules = $4 WHERE id = $1`,
       [id, result.signature, JSON.stringify(result), processedModules(result)],
@@ -109,7 +109,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
   }
 
   async storeFailed(id: CrashId, error: string): Promise<void> {
-    await this.pool.query(
+    await query(this.pool, `storing the failure of ${id}`,
       `UPDATE crashes SET state = 'failed', processed_at = now(), error = $2 WHERE id = $1`,
       [id, error.slice(0, 4000)],
     );
@@ -119,7 +119,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
     const params: unknown[] = [];
     const where = filters(q, params);
     params.push(clampLimit(q.limit, 100), Math.max(0, Math.floor(q.offset ?? 0)));
-    const r = await this.pool.query<Row>(
+    const r = await query<Row>(this.pool, 'searching crashes',
       `SELECT * FROM crashes ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY received_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
@@ -131,10 +131,10 @@ export class PostgresCrashDatabase implements CrashDatabase {
     const params: unknown[] = [];
     const where = ['signature IS NOT NULL', ...filters(q, params)];
     params.push(clampLimit(q.limit, 100));
-    const r = await this.pool.query<{
+    const r = await query<{
       signature: string; n: string; first_seen: Date; last_seen: Date;
       per_day: Record<string, number>; per_version: Record<string, number>;
-    }>(
+    }>(this.pool, 'counting signatures',
       `WITH c AS (SELECT signature, version, received_at FROM crashes WHERE ${where.join(' AND ')}),
             top AS (SELECT signature, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen
                       FROM c GROUP BY signature ORDER BY count(*) DESC, signature LIMIT $${params.length})
@@ -157,7 +157,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
   }
 
   async prune(opts: { before?: Date; keepPerSignature?: number }): Promise<string[]> {
-    return inTransaction(this.pool, async (c) => {
+    return inTransaction(this.pool, 'pruning crashes', async (c) => {
       const conds: string[] = [];
       const params: unknown[] = [];
       if (opts.before !== undefined) {
@@ -181,7 +181,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
   }
 
   async putSymbolFile(debugFile: string, debugId: string, key: string): Promise<void> {
-    await this.pool.query(
+    await query(this.pool, `recording symbols ${debugFile}/${debugId}`,
       `INSERT INTO symbol_files (debug_file, debug_id, key) VALUES ($1, $2, $3)
        ON CONFLICT (debug_file, debug_id) DO UPDATE SET key = EXCLUDED.key`,
       [debugFile, debugId, key],
@@ -189,7 +189,7 @@ export class PostgresCrashDatabase implements CrashDatabase {
   }
 
   async symbolKey(debugFile: string, debugId: string): Promise<string | undefined> {
-    const r = await this.pool.query<{ key: string }>(
+    const r = await query<{ key: string }>(this.pool, `looking up symbols ${debugFile}/${debugId}`,
       'SELECT key FROM symbol_files WHERE debug_file = $1 AND debug_id = $2',
       [debugFile, debugId],
     );

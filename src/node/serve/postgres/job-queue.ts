@@ -6,6 +6,7 @@
 // (PostgresCrashDatabase.insertCrash calls insertJob on the same connection).
 import type pg from 'pg';
 import type { CrashId, Job, JobQueue } from '../contract.js';
+import { databaseError, query } from './connect.js';
 
 export const JOBS_CHANNEL = 'dumpkit_jobs';
 
@@ -22,8 +23,12 @@ export interface PostgresJobQueueOptions {
 
 /** Inserts a job for `crashId` and notifies waiting processors (on the caller's connection, in its transaction). */
 export async function insertJob(c: pg.Pool | pg.PoolClient, crashId: CrashId): Promise<void> {
-  await c.query('INSERT INTO jobs (crash_id) VALUES ($1)', [crashId]);
-  await c.query(`NOTIFY ${JOBS_CHANNEL}`);
+  try {
+    await c.query('INSERT INTO jobs (crash_id) VALUES ($1)', [crashId]);
+    await c.query(`NOTIFY ${JOBS_CHANNEL}`);
+  } catch (e) {
+    throw databaseError(e, `enqueueing ${crashId}`);
+  }
 }
 
 export class PostgresJobQueue implements JobQueue {
@@ -64,7 +69,7 @@ export class PostgresJobQueue implements JobQueue {
   /** Takes the oldest ready job (or one whose lease ran out), leasing it for `leaseMs`. */
   private async claim(leaseMs: number): Promise<Job | undefined> {
     // jobs whose workers lost the lease maxAttempts times are dead: their crash is marked failed
-    await this.pool.query(
+    await query(this.pool, 'taking a job',
       `WITH dead AS (
          UPDATE jobs SET state = 'dead', lease_until = NULL,
                 last_error = 'processing did not finish in ' || attempt || ' attempts (the worker stopped or its lease ran out)'
@@ -74,7 +79,7 @@ export class PostgresJobQueue implements JobQueue {
          FROM dead WHERE c.id = dead.crash_id AND c.state = 'received'`,
       [this.maxAttempts],
     );
-    const r = await this.pool.query<{ id: string; crash_id: string; attempt: number }>(
+    const r = await query<{ id: string; crash_id: string; attempt: number }>(this.pool, 'taking a job',
       `UPDATE jobs SET state = 'active', attempt = attempt + 1, lease_until = now() + $1 * interval '1 millisecond'
         WHERE id = (SELECT id FROM jobs
                      WHERE (state = 'ready' AND run_after <= now()) OR (state = 'active' AND lease_until < now())
@@ -89,11 +94,11 @@ export class PostgresJobQueue implements JobQueue {
   async complete(job: Job): Promise<void> {
     // only the holder of this attempt's lease removes the job: a worker whose lease ran out and
     // was taken over does not cut the new holder's work short
-    await this.pool.query('DELETE FROM jobs WHERE id = $1 AND attempt = $2', [job.id, job.attempt]);
+    await query(this.pool, `completing job ${job.id}`, 'DELETE FROM jobs WHERE id = $1 AND attempt = $2', [job.id, job.attempt]);
   }
 
   async fail(job: Job, error: string): Promise<void> {
-    await this.pool.query(
+    await query(this.pool, `failing job ${job.id}`,
       `UPDATE jobs SET state = CASE WHEN attempt >= $3 THEN 'dead' ELSE 'ready' END,
               lease_until = NULL, last_error = $4,
               run_after = now() + ($5 * attempt) * interval '1 millisecond'
@@ -105,8 +110,7 @@ export class PostgresJobQueue implements JobQueue {
   async depth(): Promise<number> {
     const now = Date.now();
     if (!this.depthCache || now - this.depthCache.at > this.depthCacheMs) {
-      const value = this.pool
-        .query<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE state IN ('ready', 'active')`)
+      const value = query<{ n: string }>(this.pool, 'counting jobs', `SELECT count(*) AS n FROM jobs WHERE state IN ('ready', 'active')`)
         .then((r) => Number(r.rows[0]!.n));
       this.depthCache = { at: now, value };
       value.catch(() => { if (this.depthCache?.value === value) this.depthCache = undefined; });
@@ -116,7 +120,7 @@ export class PostgresJobQueue implements JobQueue {
 
   /** Jobs that ran out of attempts (for the CLI and the tests). */
   async deadJobs(): Promise<{ crashId: CrashId; attempt: number; error: string | null }[]> {
-    const r = await this.pool.query<{ crash_id: string; attempt: number; last_error: string | null }>(
+    const r = await query<{ crash_id: string; attempt: number; last_error: string | null }>(this.pool, 'listing dead jobs',
       `SELECT crash_id, attempt, last_error FROM jobs WHERE state = 'dead' ORDER BY id`,
     );
     return r.rows.map((x) => ({ crashId: x.crash_id, attempt: x.attempt, error: x.last_error }));
