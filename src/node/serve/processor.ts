@@ -26,6 +26,8 @@ export interface ProcessorOptions {
   leaseMs?: number;
   /** Walk every thread (the detail page shows them all) rather than the crashing one only. */
   allThreads?: boolean;
+  /** Tests only: wait this long before storing each result (a job to kill a worker in the middle of). */
+  holdMs?: number;
 }
 
 /** Walks one crash; the result the CrashDatabase stores. DumpErrors mean the dump cannot be processed. */
@@ -112,6 +114,7 @@ export class Processor {
       this.inFlight++;
       try {
         const result = await processCrash(this.deployment, this.cache, job.crashId, this.opts);
+        if (this.opts.holdMs) await new Promise((r) => setTimeout(r, this.opts.holdMs));
         if (result) await db.storeProcessed(job.crashId, result);
         await queue.complete(job);
         this.processed++;

@@ -11,11 +11,30 @@ import { symbolFileComponents } from '../../core/symbols/breakpad/symbol-path.js
 import type { CodeModule, FileOpener, SymbolInfo, SymbolProvider, SymbolStatus, UnwindInfo } from '../../core/symbols/types.js';
 import type { CrashDatabase, ObjectStore } from './contract.js';
 
-/** The MODULE record of a .sym file's first line; a DumpError saying why when there is none. */
-export function symModuleRecord(head: Uint8Array, name: string): ModuleRecord {
+/** Where a .sym without a MODULE line is filed: symupload's debug_file/debug_identifier fields, or its path. */
+export interface SymbolIdentity {
+  debugFile: string;
+  debugId: string;
+}
+
+/** `<debug file>/<debug id>/<name>.sym` at the end of a path (the symbol-store layout), when it has that shape. */
+export function identityFromPath(path: string): SymbolIdentity | undefined {
+  const parts = path.split(/[\\/]/);
+  if (parts.length < 3) return undefined;
+  const debugFile = parts[parts.length - 3]!;
+  const debugId = parts[parts.length - 2]!;
+  return /^[0-9A-Fa-f]{33,40}$/.test(debugId) && debugFile ? { debugFile, debugId } : undefined;
+}
+
+/**
+ * The MODULE record of a .sym file's first line; without one (some dump_syms outputs start with
+ * STACK CFI), the identity the upload gives; a DumpError saying why when there is neither.
+ */
+export function symModuleRecord(head: Uint8Array, name: string, fallback?: SymbolIdentity): ModuleRecord {
   const nl = head.indexOf(0x0a);
   const line = new TextDecoder().decode(head.subarray(0, nl < 0 ? Math.min(head.length, 4096) : nl)).replace(/\r$/, '');
-  const rec = line.startsWith('MODULE ') ? parseModuleRecord(line) : undefined;
+  let rec = line.startsWith('MODULE ') ? parseModuleRecord(line) : undefined;
+  if (!rec && fallback && /^(STACK |FILE |FUNC |PUBLIC |INFO |INLINE)/.test(line)) rec = { os: '', arch: '', ...fallback };
   if (!rec) throw new DumpError('BAD_RECORD', `${name}: not a Breakpad symbol file (the first line is not "MODULE <os> <arch> <debug id> <debug file>")`, { offset: 0, length: Math.max(nl, 0) });
   const c = symbolFileComponents({ base: 0n, size: 0n, codeFile: rec.debugFile, debugFile: rec.debugFile, debugId: rec.debugId });
   if ('missing' in c) throw new DumpError('BAD_RECORD', `${name}: MODULE record: ${c.missing}`, { offset: 0, length: Math.max(nl, 0) });
@@ -23,8 +42,14 @@ export function symModuleRecord(head: Uint8Array, name: string): ModuleRecord {
 }
 
 /** Stores one .sym file's bytes and indexes it; returns its MODULE record and key. */
-export async function storeSymbolFile(objects: ObjectStore, db: CrashDatabase, bytes: Uint8Array, name: string): Promise<{ module: ModuleRecord; key: string; size: number }> {
-  const module = symModuleRecord(bytes.subarray(0, 4096), name);
+export async function storeSymbolFile(
+  objects: ObjectStore,
+  db: CrashDatabase,
+  bytes: Uint8Array,
+  name: string,
+  fallback?: SymbolIdentity,
+): Promise<{ module: ModuleRecord; key: string; size: number }> {
+  const module = symModuleRecord(bytes.subarray(0, 4096), name, fallback);
   const c = symbolFileComponents({ base: 0n, size: 0n, codeFile: module.debugFile, debugFile: module.debugFile, debugId: module.debugId });
   if ('missing' in c) throw new DumpError('BAD_RECORD', `${name}: ${c.missing}`);
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
