@@ -44,6 +44,10 @@ export interface PrivatePostgres {
   pause(): void;
   /** Undoes pause(). */
   resume(): void;
+  /** Shuts the server down (fast: clients are cut off), keeping its data. */
+  down(): Promise<void>;
+  /** Starts it again on the same port and data after down(). */
+  up(): Promise<void>;
   /** Stops the server and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -73,29 +77,38 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
     '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
   ]);
-  const child: ChildProcess = spawn(run.cmd, run.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-  let log = '';
-  child.stderr!.on('data', (b: Buffer) => { log = (log + b.toString()).slice(-4000); });
-  // the server must not keep the test process alive: it is stopped at exit at the latest
-  child.unref();
-  (child.stderr as unknown as { unref(): void }).unref();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const c = new pg.Client({ connectionString: url });
-    try {
-      await c.connect();
-      await c.end();
-      break;
-    } catch {
-      await c.end().catch(() => undefined);
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`private PostgreSQL did not start: ${log}`);
-      await sleep(100);
+  let child!: ChildProcess;
+  let log = '';
+  const launch = async (): Promise<void> => {
+    child = spawn(run.cmd, run.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+    child.stderr!.on('data', (b: Buffer) => { log = (log + b.toString()).slice(-4000); });
+    // the server must not keep the test process alive: it is stopped at exit at the latest
+    child.unref();
+    (child.stderr as unknown as { unref(): void }).unref();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const c = new pg.Client({ connectionString: url });
+      try {
+        await c.connect();
+        await c.end();
+        return;
+      } catch {
+        await c.end().catch(() => undefined);
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`private PostgreSQL did not start: ${log}`);
+        await sleep(100);
+      }
     }
-  }
+  };
+  const exited = async (): Promise<void> => {
+    const until = Date.now() + 10_000;
+    while (child.exitCode === null && child.signalCode === null && Date.now() < until) await sleep(50);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  await launch();
   // with runuser, the postmaster is runuser's child: find it through postmaster.pid
   const postmasterPid = (): number => Number(execFileSync('head', ['-1', join(data, 'postmaster.pid')], { encoding: 'utf8' }).trim());
-  const pm = postmasterPid();
+  let pm = postmasterPid();
   const clusterPids = (): number[] => {
     const out = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
     const pids = [pm];
@@ -111,9 +124,7 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
     stopped = true;
     for (const p of clusterPids()) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
     try { process.kill(pm, 'SIGQUIT'); } catch { /* already gone */ }
-    const until = Date.now() + 10_000;
-    while (child.exitCode === null && child.signalCode === null && Date.now() < until) await sleep(50);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited();
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', () => {
@@ -129,6 +140,14 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
     pid: () => pm,
     pause: () => { for (const p of clusterPids()) process.kill(p, 'SIGSTOP'); },
     resume: () => { for (const p of clusterPids()) try { process.kill(p, 'SIGCONT'); } catch { /* gone */ } },
+    down: async () => {
+      process.kill(pm, 'SIGINT'); // fast shutdown: clients are disconnected, the data is kept
+      await exited();
+    },
+    up: async () => {
+      await launch();
+      pm = postmasterPid();
+    },
     stop,
   };
 }

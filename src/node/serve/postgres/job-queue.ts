@@ -6,6 +6,7 @@
 // (PostgresCrashDatabase.insertCrash calls insertJob on the same connection).
 import type pg from 'pg';
 import type { CrashId, Job, JobQueue } from '../contract.js';
+import { DumpError } from '../../../core/errors.js';
 import { databaseError, query } from './connect.js';
 
 export const JOBS_CHANNEL = 'dumpkit_jobs';
@@ -28,6 +29,19 @@ export async function insertJob(c: pg.Pool | pg.PoolClient, crashId: CrashId): P
     await c.query(`NOTIFY ${JOBS_CHANNEL}`);
   } catch (e) {
     throw databaseError(e, `enqueueing ${crashId}`);
+  }
+}
+
+/**
+ * complete() and fail() while the database is unreachable (BUSY): the job stays leased, and its
+ * lease running out gives it to the next take() — the at-least-once path a dead worker takes, so
+ * the worker goes on instead of failing on a job it cannot report.
+ */
+async function leaveToLease(done: Promise<unknown>): Promise<void> {
+  try {
+    await done;
+  } catch (e) {
+    if (!(e instanceof DumpError && e.code === 'BUSY')) throw e;
   }
 }
 
@@ -94,17 +108,17 @@ export class PostgresJobQueue implements JobQueue {
   async complete(job: Job): Promise<void> {
     // only the holder of this attempt's lease removes the job: a worker whose lease ran out and
     // was taken over does not cut the new holder's work short
-    await query(this.pool, `completing job ${job.id}`, 'DELETE FROM jobs WHERE id = $1 AND attempt = $2', [job.id, job.attempt]);
+    await leaveToLease(query(this.pool, `completing job ${job.id}`, 'DELETE FROM jobs WHERE id = $1 AND attempt = $2', [job.id, job.attempt]));
   }
 
   async fail(job: Job, error: string): Promise<void> {
-    await query(this.pool, `failing job ${job.id}`,
+    await leaveToLease(query(this.pool, `failing job ${job.id}`,
       `UPDATE jobs SET state = CASE WHEN attempt >= $3 THEN 'dead' ELSE 'ready' END,
               lease_until = NULL, last_error = $4,
               run_after = now() + ($5 * attempt) * interval '1 millisecond'
         WHERE id = $1 AND attempt = $2 AND state = 'active'`,
       [job.id, job.attempt, this.maxAttempts, error.slice(0, 4000), this.retryDelayMs],
-    );
+    ));
   }
 
   async depth(): Promise<number> {
