@@ -60,7 +60,7 @@ function runAsPostgres(cmd: string, args: string[]): { cmd: string; args: string
 }
 
 /** Starts a throwaway server of the caller's own. Throws when the binaries are missing. */
-export async function privatePostgres(): Promise<PrivatePostgres> {
+export async function privatePostgres(opts: { durable?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'dumpkit-pg-'));
@@ -75,7 +75,9 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const run = runAsPostgres(join(bin, 'postgres'), [
     '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
+    '-c', 'max_connections=100',
+    // tests trade durability for speed; the bench keeps PostgreSQL's defaults (fsync on)
+    ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
   ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let child!: ChildProcess;
