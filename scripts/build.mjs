@@ -10,7 +10,7 @@
 //                                 either); main discovers them by listing dist/cli/commands/ as before;
 //       dist/cli/errors.js        src/core/errors.ts, the one module they share, so that main's
 //                                 `instanceof DumpError` sees the class the commands throw.
-//     `dumpkit info` thus loads three files. koffi (native code) stays an external package.
+//     `dumpkit info` thus loads three files. koffi and better-sqlite3 (native code) stay external packages.
 // `--cli-only` skips steps 1 and 2; `--cli-out DIR` bundles into DIR instead of dist/cli (for the test).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -67,7 +67,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['koffi'],
+  external: ['koffi', 'better-sqlite3'], // native code: loaded from node_modules
   // commander is CommonJS: give the bundle a `require` for the Node built-ins it asks for
   banner: { js: "import { createRequire as __dumpkitCreateRequire } from 'node:module'; const require = __dumpkitCreateRequire(import.meta.url);" },
   // fewer bytes to read and parse at every start-up; names are kept, the source map gives lines

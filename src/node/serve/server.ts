@@ -129,7 +129,9 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   });
   server.requestTimeout = 300_000;
   server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Longer than clients keep idle sockets (undici 4 s, browsers ~60 s): the client closes first,
+  // so it never reuses a socket the server is closing at that moment.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, host, () => resolveListen());

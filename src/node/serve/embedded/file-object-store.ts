@@ -12,16 +12,9 @@ import { DumpError } from '../../../core/errors.js';
 import { onlyErrno } from '../../errno.js';
 import { FileSource } from '../../file-source.js';
 import type { ObjectStore } from '../contract.js';
+import { checkObjectKey } from '../object-keys.js';
 
 const TMP = '.tmp';
-
-/** Refuses keys that could leave the store's directory or name its temporary folder. */
-export function checkObjectKey(key: string): void {
-  const parts = key.split('/');
-  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..') || parts[0] === TMP) {
-    throw new DumpError('INVALID_ARGUMENT', `object key ${JSON.stringify(key)} is not a relative '/'-separated key`);
-  }
-}
 
 /** Maps the errno of a failed write to the contract's codes: ENOSPC/EDQUOT → NO_SPACE. */
 export function writeError(e: unknown, what: string): DumpError {
@@ -32,10 +25,22 @@ export function writeError(e: unknown, what: string): DumpError {
 }
 
 export class FileObjectStore implements ObjectStore {
+  /** Directories known to exist (one mkdir per directory, not per object). */
+  private readonly made = new Set<string>();
+  private free = { at: 0, bytes: 0 };
+
   constructor(readonly dir: string) {}
+
+  private async mkdirOnce(d: string): Promise<void> {
+    if (this.made.has(d)) return;
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    if (this.made.size > 10_000) this.made.clear();
+    this.made.add(d);
+  }
 
   private path(key: string): string {
     checkObjectKey(key);
+    if (key.split('/')[0] === TMP) throw new DumpError('INVALID_ARGUMENT', `object key ${JSON.stringify(key)} names the store's temporary folder`);
     return join(this.dir, ...key.split('/'));
   }
 
@@ -45,8 +50,8 @@ export class FileObjectStore implements ObjectStore {
     const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
     let size = 0;
     try {
-      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-      await mkdir(dirname(final), { recursive: true, mode: 0o700 });
+      await this.mkdirOnce(tmpDir);
+      await this.mkdirOnce(dirname(final));
       const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
       const source = body instanceof Uint8Array ? Readable.from([body]) : body;
       await pipeline(
@@ -141,9 +146,14 @@ export class FileObjectStore implements ObjectStore {
     yield* keys.sort();
   }
 
+  /** Free bytes on the store's file system (asked at most every 500 ms). */
   async freeBytes(): Promise<number | undefined> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const s = await statfs(this.dir + sep);
-    return s.bavail * s.bsize;
+    const now = Date.now();
+    if (now - this.free.at > 500) {
+      await this.mkdirOnce(this.dir);
+      const s = await statfs(this.dir + sep);
+      this.free = { at: now, bytes: s.bavail * s.bsize };
+    }
+    return this.free.bytes;
   }
 }

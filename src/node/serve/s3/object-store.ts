@@ -12,7 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { DumpError } from '../../../core/errors.js';
 import type { ObjectStore } from '../contract.js';
-import { checkObjectKey } from '../embedded/file-object-store.js';
+import { checkObjectKey } from '../object-keys.js';
 
 export interface S3Location {
   bucket: string;
