@@ -53,7 +53,7 @@ export async function openScaleOutDeployment(opts: ScaleOutOptions): Promise<Dep
 }
 
 /** deployment.ts's options, with --objects (or DUMPKIT_SERVE_OBJECTS) for the store. */
-export function scaleOutFromCli(opts: DeploymentOptions & { objects?: string }, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
+export async function scaleOutFromCli(opts: DeploymentOptions & { objects?: string }, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
   const objects = opts.objects ?? env[OBJECTS_ENV];
   if (!objects) throw new DumpError('INVALID_ARGUMENT', `--database needs --objects s3://bucket?endpoint=… or --objects DIR (or ${OBJECTS_ENV})`);
   return openScaleOutDeployment({ database: opts.database!, objects });
