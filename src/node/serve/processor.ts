@@ -39,7 +39,7 @@ export async function processCrash(deployment: Deployment, cache: SymbolFileCach
   try {
     const diagnostics = new Diagnostics();
     const dump = await Minidump.open(source, { diagnostics });
-    const symbols = new StoreSymbolProvider(deployment.db, cache, diagnostics);
+    const symbols = new StoreSymbolProvider(deployment.db, cache);
     const state = await processMinidump(dump, { symbols, diagnostics, threads: opts.allThreads ? 'all' : 'crashing' });
     state.diagnostics = [...new Set([...state.diagnostics, ...diagnostics.list()])].slice(0, 200);
     const json = processStateToJson(state) as Record<string, unknown> & {
@@ -93,7 +93,7 @@ export class Processor {
   }
 
   start(): void {
-    const n = this.opts.workers ?? 2;
+    const n = this.opts.workers ?? 1;
     for (let i = 0; i < n; i++) this.loops.push(this.loop());
   }
 

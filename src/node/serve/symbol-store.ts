@@ -3,7 +3,7 @@
 // debug id) in the CrashDatabase; and the SymbolProvider the processor walks stacks with.
 import { createHash } from 'node:crypto';
 import { MemorySource } from '../../core/bytes/memory-source.js';
-import type { Diagnostics } from '../../core/diagnostics.js';
+import { Diagnostics } from '../../core/diagnostics.js';
 import { DumpError } from '../../core/errors.js';
 import { BreakpadSymbolProvider } from '../../core/symbols/breakpad/provider.js';
 import { parseModuleRecord, type ModuleRecord } from '../../core/symbols/breakpad/module.js';
@@ -68,27 +68,42 @@ export async function storeSymbolFile(
  * addressed, so never stale), least recently used dropped past `maxBytes` of symbol text.
  */
 export class SymbolFileCache {
-  private readonly entries = new Map<string, { provider: BreakpadSymbolProvider; bytes: number }>();
+  private readonly entries = new Map<string, { provider: Promise<BreakpadSymbolProvider | undefined>; bytes: number }>();
   private total = 0;
+  /** What indexing the shared files reported (malformed records): the files', not one crash's. */
+  readonly diagnostics = new Diagnostics();
 
   constructor(
     private readonly objects: ObjectStore,
     private readonly maxBytes = 512 * 1024 * 1024,
   ) {}
 
-  /** A provider over the one .sym file at `key`, or undefined when the object is gone. */
-  async provider(key: string, diagnostics: Diagnostics): Promise<BreakpadSymbolProvider | undefined> {
+  /** A provider over the one .sym file at `key` (loaded once however many crashes ask at once), or undefined when the object is gone. */
+  provider(key: string): Promise<BreakpadSymbolProvider | undefined> {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
       return hit.provider;
     }
+    const entry = { provider: this.load(key), bytes: 0 };
+    this.entries.set(key, entry);
+    void entry.provider.then(
+      (p) => {
+        if (!p) this.entries.delete(key);
+      },
+      () => this.entries.delete(key),
+    );
+    return entry.provider;
+  }
+
+  private async load(key: string): Promise<BreakpadSymbolProvider | undefined> {
     const bytes = await this.objects.get(key);
     if (!bytes) return undefined;
     const opener: FileOpener = { separator: '/', open: () => Promise.resolve(new MemorySource(bytes, key)) };
-    const provider = new BreakpadSymbolProvider({ dirs: ['store'], opener, diagnostics });
-    this.entries.set(key, { provider, bytes: bytes.length });
+    const provider = new BreakpadSymbolProvider({ dirs: ['store'], opener, diagnostics: this.diagnostics });
+    const entry = this.entries.get(key);
+    if (entry) entry.bytes = bytes.length;
     this.total += bytes.length;
     for (const [k, e] of this.entries) {
       if (this.total <= this.maxBytes || k === key) break;
@@ -107,7 +122,6 @@ export class StoreSymbolProvider implements SymbolProvider {
   constructor(
     private readonly db: CrashDatabase,
     private readonly cache: SymbolFileCache,
-    private readonly diagnostics: Diagnostics,
   ) {}
 
   private static idOf(module: CodeModule): { debugFile: string; debugId: string } | undefined {
@@ -122,7 +136,7 @@ export class StoreSymbolProvider implements SymbolProvider {
     let p = this.resolved.get(k);
     if (!p) {
       p = this.db.symbolKey(id.debugFile, id.debugId).then(async (key) => {
-        const provider = key === undefined ? undefined : await this.cache.provider(key, this.diagnostics);
+        const provider = key === undefined ? undefined : await this.cache.provider(key);
         this.settled.set(k, provider);
         return provider;
       });

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--database <url>', 'scale-out deployment: PostgreSQL (postgres://…)')
     .option('--port <n>', 'TCP port (0: any free one)', '8080')
     .option('--host <addr>', 'address to listen on (loopback by default; the web pages have no login)', '127.0.0.1')
-    .option('--workers <n>', 'processing jobs run at once in this process', '2')
+    .option('--workers <n>', 'processing jobs in hand at once in this process (they share one thread: more only overlap I/O; 0: no processing here)', '1')
     .option('--retention-days <n>', 'remove crashes older than this')
     .option('--keep-per-signature <n>', 'keep at most this many crashes per signature (newest)')
     .option('--max-dump-bytes <n>', 'largest minidump or attachment accepted (default 64 MiB)')
