@@ -1,0 +1,16 @@
+// The end-to-end suite (the same one the embedded deployment runs) on the scale-out deployment:
+// PostgreSQL for crashes and the queue, a shared folder for the objects.
+import { after, test } from 'node:test';
+import { dropTestDatabases, testDatabase } from '../../../helpers/postgres.js';
+import { scaleOutDeployment, scaleOutEnv } from '../../../helpers/serve-scale-out.js';
+import { defineServeSuite } from '../e2e-suite.js';
+
+after(dropTestDatabases);
+const db = await testDatabase();
+if (db.skip !== undefined) test('scale-out end to end', { skip: db.skip }, () => undefined);
+else {
+  const dep = scaleOutDeployment(db.url);
+  // every dumpkit child of this file (serve, serve reprocess, symbols upload) opens the same deployment
+  Object.assign(process.env, scaleOutEnv(dep.objects));
+  defineServeSuite('scale-out (--database postgres://…, objects in a shared folder)', async () => dep);
+}
