@@ -7,7 +7,20 @@ import { msgLayout } from './msghdr.js';
  */
 const lib = koffi.load('libc.so.6');
 
-const iovec = koffi.struct('dumpkit_iovec', { iov_base: 'void *', iov_len: 'size_t' });
+/**
+ * koffi's type names are process-wide, and one process may load this module more than once: each
+ * CLI bundle carries its own copy (`dumpkit --help` loads them all). The first copy defines a
+ * struct; the others use it.
+ */
+function namedStruct(name: string, fields: Record<string, string>): koffi.IKoffiCType {
+  const g = globalThis as { [k: symbol]: Set<string> | undefined };
+  const defined = (g[Symbol.for('dumpkit.koffi.structs')] ??= new Set<string>());
+  if (defined.has(name)) return koffi.resolve(name);
+  defined.add(name);
+  return koffi.struct(name, fields);
+}
+
+const iovec = namedStruct('dumpkit_iovec', { iov_base: 'void *', iov_len: 'size_t' });
 
 export const PTRACE_CONT = 7;
 export const PTRACE_KILL = 8;
@@ -90,7 +103,7 @@ export function waitpid(pid: number, options: number): [number, number] {
   return [r, st[0]!];
 }
 
-const iovecRaw = koffi.struct('dumpkit_iovec_raw', { iov_base: 'uintptr_t', iov_len: 'size_t' });
+const iovecRaw = namedStruct('dumpkit_iovec_raw', { iov_base: 'uintptr_t', iov_len: 'size_t' });
 const pvReadvRaw = lib.func('long process_vm_readv(int pid, dumpkit_iovec_raw *local, unsigned long liovcnt, dumpkit_iovec_raw *remote, unsigned long riovcnt, unsigned long flags)');
 // memset(p, 0, 0) returns p: the address of a typed array's memory, passed without copying.
 const addressOf = lib.func('uintptr_t memset(void *s, int c, size_t n)');

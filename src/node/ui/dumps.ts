@@ -5,7 +5,7 @@ import { DumpError } from '../../core/errors.js';
 import { parseVariety } from '../../core/minidump/varieties.js';
 import { captureProcess } from '../capture/capture.js';
 import { PtraceTarget } from '../capture/ptrace-target.js';
-import { defaultDumpName } from '../cli/commands/capture.js';
+import { defaultDumpName } from '../capture/processes.js';
 import { onlyErrno } from '../errno.js';
 import { FileSink, nextFreeName } from '../file-sink.js';
 import type { JobContext } from './jobs.js';
