@@ -153,5 +153,5 @@ test('dumpkit analyze on a modeled kernel dump: the bug check by name, its argum
 test('not a dump: exit 2, one line', () => {
   const r = run('analyze', junkFile);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /not a minidump \(MDMP\) or kernel dump/);
+  assert.match(r.stderr, /^dumpkit: UNKNOWN_FORMAT: .* is not a minidump \(MDMP\), kernel dump \(PAGEDUMP\/PAGEDU64\) or ELF core: starts with .*\n$/);
 });
