@@ -44,6 +44,17 @@ export interface StartupFigures {
   noCacheMs: number;
   noCacheCpuMs: number;
   baseline?: { bin: string; infoMs: number; infoCpuMs: number };
+  /** Instructions executed (valgrind's callgrind), when valgrind is installed: the same on a busy machine as on an idle one. */
+  instructions?: { info: number; node: number };
+}
+
+/** Instructions a fresh `node ARGS` executes, counted by callgrind; undefined without valgrind. */
+function instructions(args: string[]): number | undefined {
+  const out = `/tmp/dumpkit-bench-callgrind-${process.pid}.out`;
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  spawnSync('rm', ['-f', out]);
+  const m = /Collected : (\d+)/.exec(r.stderr ?? '');
+  return r.status === 0 && m ? Number(m[1]) : undefined;
 }
 
 /** Medians over `runs` rounds, each round one `node -e 0` and one `dumpkit info FILE`. */
@@ -81,6 +92,11 @@ export function infoStartup(file: string, runs = Number(process.env.DUMPKIT_BENC
     nodeCpuMs: median(nodeCpu),
     code,
     runs,
+    instructions: (() => {
+      const n = instructions(['-e', '0']);
+      const i = n === undefined ? undefined : instructions([bin, 'info', file]);
+      return n !== undefined && i !== undefined ? { info: i, node: n } : undefined;
+    })(),
     noCacheMs: median(noCache),
     noCacheCpuMs: median(noCacheCpu),
     baseline: baseline ? { bin: baseline, infoMs: median(before), infoCpuMs: median(beforeCpu) } : undefined,
@@ -93,6 +109,10 @@ export function formatStartup(what: string, s: StartupFigures): string {
     `ratio ${(s.infoMs / s.nodeMs).toFixed(2)}x, difference ${(s.infoMs - s.nodeMs).toFixed(0)} ms (medians of ${s.runs} alternating fresh processes)\n` +
     `    CPU time (user+system, whole process): info ${s.infoCpuMs.toFixed(0)} ms | node -e 0 ${s.nodeCpuMs.toFixed(0)} ms | ratio ${(s.infoCpuMs / s.nodeCpuMs).toFixed(2)}x, difference ${(s.infoCpuMs - s.nodeCpuMs).toFixed(0)} ms\n` +
     `    without the code cache (DUMPKIT_COMPILE_CACHE=0, a command's first run after a build): info ${s.noCacheMs.toFixed(0)} ms, difference ${(s.noCacheMs - s.nodeMs).toFixed(0)} ms (CPU ${s.noCacheCpuMs.toFixed(0)} ms, difference ${(s.noCacheCpuMs - s.nodeCpuMs).toFixed(0)} ms)\n` +
+    (s.instructions
+      ? `    instructions (callgrind, independent of the machine's load): info ${(s.instructions.info / 1e6).toFixed(0)} M | node -e 0 ${(s.instructions.node / 1e6).toFixed(0)} M | ` +
+        `ratio ${(s.instructions.info / s.instructions.node).toFixed(3)}x, so info ≈ bare node + ${((s.instructions.info / s.instructions.node - 1) * s.nodeMs).toFixed(0)} ms at this run's bare start-up\n`
+      : '') +
     (s.baseline
       ? `    baseline ${s.baseline.bin}: ${s.baseline.infoMs.toFixed(0)} ms (CPU ${s.baseline.infoCpuMs.toFixed(0)} ms), ratio ${(s.baseline.infoMs / s.nodeMs).toFixed(2)}x node ` +
         `(CPU ${(s.baseline.infoCpuMs / s.nodeCpuMs).toFixed(2)}x), difference ${(s.baseline.infoMs - s.nodeMs).toFixed(0)} ms (CPU ${(s.baseline.infoCpuMs - s.nodeCpuMs).toFixed(0)} ms); ` +

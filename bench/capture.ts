@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildTarget, RunningTarget } from '../test/helpers/target.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const mainJs = fileURLToPath(new URL('../bin/dumpkit.cjs', import.meta.url));
 
 /** Compiles the CLI (npm run build) so the timing is of the JavaScript users run, not of tsx compiling TypeScript. */
 function build(): void {

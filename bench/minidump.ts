@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const corpus = fileURLToPath(new URL('../../shared/corpus/minidump/', import.meta.url));
 const child = fileURLToPath(new URL('./_minidump-child.mjs', import.meta.url));
 const srcMain = new URL('../src/node/cli/main.ts', import.meta.url).href;
-const distMain = new URL('../dist/cli/main.js', import.meta.url).href;
+const distMain = new URL('../dist/cli/main.cjs', import.meta.url).href;
 const hasTime = existsSync('/usr/bin/time');
 export const lldb = ['lldb', 'lldb-19', 'lldb-16', 'lldb-14'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 

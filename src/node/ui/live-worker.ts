@@ -10,7 +10,7 @@ import { isLiveWorker, LIVE_WORKER_MARK } from './worker-mark.js';
  * busy for seconds, and the server must go on answering (progress polls, "a dump is already
  * running", the process list) meanwhile. One worker, started at the first dump and kept (idle, it
  * does not keep the process alive); it runs this same module — from the CLI bundle, the bundle
- * (dist/cli/commands/ui.js), whose command module imports this one in the worker (isLiveWorker).
+ * (dist/cli/commands/ui.cjs), whose command module imports this one in the worker (isLiveWorker).
  * It says where the file is being written; the server reads the bytes written from that file's size.
  */
 
