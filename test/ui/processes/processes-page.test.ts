@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { classCountsOf } from '../../../src/core/varieties/page-selection.js';
 import { openDump } from '../../../src/node/varieties/open-dump.js';
 import { lldbBatch, parseThreadList } from '../../helpers/lldb.js';
+import { showView } from '../viewer/screenshots.js';
 import { launchBrowser, noBrowserReason, type LaunchedBrowser } from '../../helpers/playwright.js';
 import { buildTarget, lldbSkip, RunningTarget } from '../../helpers/target.js';
 import { startUi, type RunningUi } from '../../helpers/ui-server.js';
@@ -125,6 +126,17 @@ test('Processes page: create Full (right-click), MiniPlus (Shift+F10) and Mini (
   await page.waitForURL(/#\/viewer\?/);
   const hash = new URL(page.url()).hash;
   assert.equal(new URLSearchParams(hash.slice(hash.indexOf('?') + 1)).get('dump'), `server:${files[2]!.slice(ui.dumpDir.length + 1)}`);
+  // the viewer reads it from the dump folder through this server (Range requests): its threads, each
+  // with a walked stack, and the memory map
+  await showView(page, 'threads', 'Threads');
+  const threadIds = (await page.locator('.thread-list [role=option] .mono').allTextContents()).map(Number).sort();
+  assert.deepEqual(threadIds, target.info.threads.map((t) => t.tid).sort());
+  assert.ok((await page.locator('.frames tbody tr').count()) >= 1);
+  await showView(page, 'memory', 'Memory map');
+  const map = page.locator('canvas[data-testid=memory-map]');
+  assert.match((await map.getAttribute('aria-label')) ?? '', /^Memory map of [1-9]\d* ranges/);
+  const box = await map.boundingBox();
+  assert.ok(box && box.width > 600 && box.height > 100, `memory map canvas ${JSON.stringify(box)}`);
 
   const sizes = files.map((f) => Number(existsSync(f)) && lldbBatch(f, ['thread list']));
   for (const [i, out] of sizes.entries()) {
