@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, noBrowserReason } from '../test/helpers/playwright.js';
 import { formatFigures, measureBigDump, type ViewerFigures } from '../test/ui/viewer/measure.js';
-import { buildUi, serveApp } from '../test/ui/viewer/serve-app.js';
+import { serveApp } from '../test/ui/viewer/serve-app.js';
 import { fmtMs, lldb, lldbProcess, makeSparseFullDump, ratio } from './minidump.js';
 
 const RUNS = 3;
@@ -24,7 +24,6 @@ export async function run(): Promise<void> {
     process.stdout.write(`ui bench: ${why}; skipped\n`);
     return;
   }
-  buildUi();
   const dir = mkdtempSync(join(tmpdir(), 'dumpkit-bench-ui-'));
   const file = join(dir, 'big.dmp');
   const server = await serveApp();

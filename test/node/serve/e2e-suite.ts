@@ -1,6 +1,7 @@
 // The end-to-end suite of `dumpkit serve`, run against every deployment: real server processes,
 // real HTTP, uploads made by curl exactly as Crashpad forms them. A deployment under test gives
 // `start()` (a server process on its storage; storage survives restarts) and `dispose()`.
+import { buildApp } from '../../helpers/ui-server.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -457,12 +458,9 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
   });
 }
 
-/** Builds the web pages (Vite, src/ui) into a temporary directory for `--ui-dir`. */
+/** The web pages (Vite, src/ui) for `--ui-dir`, built as `dumpkit ui`'s tests build them (once per source hash). */
 export async function buildServeUi(): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'dumpkit-serve-ui-'));
-  const { build } = await import('vite');
-  await build({ configFile: join(projectRoot, 'src/ui/vite.config.ts'), build: { outDir: out, emptyOutDir: true }, logLevel: 'error' });
-  return out;
+  return buildApp();
 }
 
 /**

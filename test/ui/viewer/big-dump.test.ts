@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeSparseFullDump } from '../../../bench/minidump.js';
 import { launchBrowser, noBrowserReason, type LaunchedBrowser } from '../../helpers/playwright.js';
 import { formatFigures, measureBigDump } from './measure.js';
-import { buildUi, serveApp, type AppServer } from './serve-app.js';
+import { serveApp, type AppServer } from './serve-app.js';
 
 describe('viewer on a 2 GiB full-memory minidump', { skip: noBrowserReason() }, () => {
   let b: LaunchedBrowser;
@@ -19,7 +19,6 @@ describe('viewer on a 2 GiB full-memory minidump', { skip: noBrowserReason() }, 
   const file = join(dir, 'big.dmp');
 
   before(async () => {
-    buildUi();
     makeSparseFullDump(file, 32768, 64 * 1024);
     server = await serveApp();
     b = await launchBrowser();

@@ -1,33 +1,16 @@
-// A stand-in for `dumpkit ui` in the viewer's tests: serves the built app (dist/ui) and, for a given
+// A stand-in for `dumpkit ui` in the viewer's tests: serves the built app (buildApp: as the ui tests build it) and, for a given
 // dump folder, the two endpoints the viewer uses: GET /api/files (the folder's dumps) and
 // GET /files/<rel path> with Range support. No token: it listens on 127.0.0.1 for one test only.
-import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildApp } from '../../helpers/ui-server.js';
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
-export const distUi = join(root, 'dist/ui');
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.png': 'image/png' };
-
-/** Builds dist/ui with Vite once per process when its sources are newer (or it is missing). */
-export function buildUi(): void {
-  const newest = (dir: string): number => {
-    let m = 0;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      m = Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }
-    return m;
-  };
-  const index = join(distUi, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(root, 'src/ui')), newest(join(root, 'src/core')))) return;
-  const r = spawnSync(process.execPath, ['-e', "import('vite').then(v => v.build({ configFile: 'src/ui/vite.config.ts' }))"], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr}`);
-}
 
 function kindOf(path: string): 'minidump' | 'kernel' | 'other' {
   const fd = Buffer.alloc(8);
@@ -47,6 +30,8 @@ export interface AppServer {
 }
 
 export async function serveApp(dumpDir?: string): Promise<AppServer> {
+  // the app as `dumpkit ui`'s tests build it: once per source hash, in a folder of its own
+  const distUi = await buildApp();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);

@@ -19,7 +19,7 @@ import { fromMachine, writeFromSource } from '../../../src/node/varieties/variet
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
 import { launchBrowser, noBrowserReason, type LaunchedBrowser } from '../../helpers/playwright.js';
 import { openLocalDump, showView } from './screenshots.js';
-import { buildUi, serveApp, type AppServer } from './serve-app.js';
+import { serveApp, type AppServer } from './serve-app.js';
 
 const skip = noBrowserReason() ?? corpusSkip;
 const minidump2 = corpusFile('minidump/breakpad/minidump2.dmp');
@@ -40,7 +40,6 @@ describe('viewer (Playwright, built app)', { skip }, () => {
   const errors: string[] = [];
 
   before(async () => {
-    buildUi();
     symlinkSync(minidump2, join(dir, 'minidump2.dmp'));
     server = await serveApp(dir);
     b = await launchBrowser();
