@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { DumpError } from '../../../core/errors.js';
 import { DEFAULT_CONFIG_PATH } from '../../handler/config.js';
 import { logOutcome, runHandler } from '../../handler/core-handler.js';
-import { startDaemon } from '../../handler/daemon.js';
 import { DEFAULT_FORWARDER, DEFAULT_SOCKET } from '../../handler/forwarder.js';
 import { DEFAULT_STATE_DIR, install, status, uninstall, type Locations } from '../../handler/install.js';
 import { requireRoot } from '../../handler/kernel-settings.js';
@@ -110,6 +109,8 @@ export function register(program: Command): void {
     .action(async (o: { config?: string; socket?: string; keepCore?: boolean }) => {
       requireRoot('dumpkit handler daemon');
       const socketPath = o.socket ?? DEFAULT_SOCKET;
+      // Loaded here only: it brings koffi, which the per-crash `handler core` must not pay for.
+      const { startDaemon } = await import('../../handler/daemon.js');
       const d = await startDaemon({ socketPath, configPath: o.config ?? process.env.DUMPKIT_HANDLER_CONFIG ?? DEFAULT_CONFIG_PATH, keepCore: o.keepCore });
       process.stderr.write(`dumpkit handler daemon: listening on ${socketPath} (pid ${process.pid})\n`);
       await new Promise<void>((resolve) => {
