@@ -40,7 +40,7 @@ export interface ForwardedCrash {
   procFd: number | undefined;
 }
 
-/** Parses "DKF1", uint32 length, NUL-ended arguments; undefined until `bytes` holds the whole message. */
+/** Parses "DKF1", uint32 length, NUL-ended arguments: the arguments, 'short' until `bytes` holds the whole message, or 'bad'. */
 export function parseForwarded(bytes: Uint8Array): { argv: string[] } | 'short' | 'bad' {
   if (bytes.length < 8) return 'short';
   if (new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) return 'bad';
@@ -52,7 +52,7 @@ export function parseForwarded(bytes: Uint8Array): { argv: string[] } | 'short' 
   return { argv };
 }
 
-/** Takes the forwarder's message off a paused connection; undefined (descriptors closed) when it never comes whole. */
+/** Takes the forwarder's message off a paused connection; an error (its descriptors closed) when it never comes whole. */
 async function receive(fd: number): Promise<ForwardedCrash | { error: string }> {
   const fds: number[] = [];
   let bytes = new Uint8Array(0);
