@@ -65,6 +65,7 @@ describe('the resident crash handler (daemon and forwarder), installed for real'
       let daemon = await startDaemon();
       try {
         assert.equal(statSync(socket).mode & 0o777, 0o600, 'the socket is 0600');
+        assert.match(cli(['handler', 'status', '--config', configPath, '--state-dir', stateDir]).stdout, new RegExp(`^resident: forwarder ${forwarder}, daemon socket ${socket} \\(present\\)$`, 'm'));
 
         await t.test('SIGSEGV and SIGABRT: minidumps through the daemon, with the kernel\'s registers', async (st) => {
           if (gdbSkip) return st.skip(gdbSkip);

@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DumpError } from '../../../core/errors.js';
 import { DEFAULT_CONFIG_PATH } from '../../handler/config.js';
@@ -85,6 +85,7 @@ export function register(program: Command): void {
         `kernel.core_pipe_limit: ${s.corePipeLimit}`,
       ];
       if (s.state) lines.push(`state: ${s.statePath} (installed ${s.state.installedAt}; uninstall restores ${JSON.stringify(s.state.previousPattern)}, core_pipe_limit ${s.state.previousPipeLimit})`);
+      if (s.state?.resident) lines.push(`resident: forwarder ${s.state.resident.forwarder}, daemon socket ${s.state.resident.socket} (${existsSync(s.state.resident.socket) ? 'present' : 'absent: crashes fall back to the Node handler; start dumpkit handler daemon'})`);
       lines.push(`configuration: ${s.configPath}${s.configError ? ` — ERROR: ${s.configError}` : ''}`);
       if (s.config) {
         const c = s.config;
