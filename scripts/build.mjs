@@ -15,7 +15,7 @@
 //     `dumpkit info` thus loads four files. koffi and better-sqlite3 (native code) stay external packages.
 // `--cli-only` skips steps 1 and 2; `--cli-out DIR` bundles into DIR instead of dist/cli (for the test).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -108,3 +108,5 @@ const results = await Promise.all([
   build({ ...common, entryPoints: commands, outdir: `${out}/commands`, plugins: [sharedErrors('../errors.cjs')] }),
 ]);
 results.forEach(markUncacheable);
+// The resident handler's forwarder ships as C source: `dumpkit handler install --resident` compiles it.
+copyFileSync(resolve(root, 'src/node/handler/forwarder.c'), `${out}/forwarder.c`);

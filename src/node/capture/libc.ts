@@ -160,3 +160,48 @@ export const _SC_PAGESIZE = 30;
 export function sysconf(name: number): number {
   return Number(sysconfFn(name));
 }
+
+const recvmsgFn = lib.func('long recvmsg(int fd, uintptr_t msg, int flags)');
+export const MSG_DONTWAIT = 0x40;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+const MSG_CTRUNC = 0x8;
+export const EAGAIN = 11;
+/** Room for the received bytes, and for descriptors (SCM_RIGHTS). */
+const RECV_DATA_AT = 512;
+const RECV_CONTROL_AT = 128;
+const RECV_CONTROL_BYTES = 256;
+
+/**
+ * recvmsg(2) of up to `max` bytes (at most 3584) from the Unix socket `sock`, with every
+ * descriptor that came along (SCM_RIGHTS; with MSG_CMSG_CLOEXEC in `flags`, close-on-exec). `n`
+ * is what recvmsg returned (0 at the end, -1 with `errno()`); `truncated`: descriptors were lost
+ * because the control buffer was too small (those that arrived are in `fds`). 64-bit only, like
+ * sendFd.
+ */
+export function recvWithFds(sock: number, max: number, flags: number): { n: number; data: Uint8Array; fds: number[]; truncated: boolean } {
+  const buf = new Uint8Array(OFF_HEAP_MIN);
+  const len = Math.min(max, buf.length - RECV_DATA_AT);
+  const base = BigInt(addressOf(buf, 0, 0) as number | bigint);
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // msghdr: msg_name, msg_namelen, msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags (x86_64/aarch64 offsets).
+  v.setBigUint64(16, base + 64n, true);
+  v.setBigUint64(24, 1n, true);
+  v.setBigUint64(32, base + BigInt(RECV_CONTROL_AT), true);
+  v.setBigUint64(40, BigInt(RECV_CONTROL_BYTES), true);
+  v.setBigUint64(64, base + BigInt(RECV_DATA_AT), true);
+  v.setBigUint64(72, BigInt(len), true);
+  const n = Number(recvmsgFn(sock, base, flags));
+  const fds: number[] = [];
+  if (n < 0) return { n, data: new Uint8Array(0), fds, truncated: false };
+  const controlLen = Number(v.getBigUint64(40, true));
+  // cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type (int each), data at 16; each aligned to 8.
+  for (let at = 0; at + 16 <= controlLen; ) {
+    const cl = Number(v.getBigUint64(RECV_CONTROL_AT + at, true));
+    if (cl < 16 || at + cl > controlLen) break;
+    if (v.getInt32(RECV_CONTROL_AT + at + 8, true) === 1 && v.getInt32(RECV_CONTROL_AT + at + 12, true) === 1) {
+      for (let i = 16; i + 4 <= cl; i += 4) fds.push(v.getInt32(RECV_CONTROL_AT + at + i, true));
+    }
+    at += (cl + 7) & ~7;
+  }
+  return { n, data: buf.slice(RECV_DATA_AT, RECV_DATA_AT + n), fds, truncated: (v.getInt32(48, true) & MSG_CTRUNC) !== 0 };
+}

@@ -72,6 +72,16 @@ function parseJson(text: string, path: string): unknown {
 }
 
 /** Checks a parsed configuration object; `where` names it in messages. */
+/** loadConfig, or the defaults and why when the file is broken (a broken configuration must not lose a crash). */
+export function loadConfigOrDefaults(path: string): { config: HandlerConfig; error?: string } {
+  try {
+    return { config: loadConfig(path) };
+  } catch (e) {
+    if (!(e instanceof DumpError)) throw e;
+    return { config: parseConfig({}, path), error: e.message };
+  }
+}
+
 export function parseConfig(raw: unknown, where: string): HandlerConfig {
   const obj = asObject(raw, where);
   for (const k of Object.keys(obj)) {

@@ -4,7 +4,7 @@ import { DumpError } from '../../core/errors.js';
 import { LinuxSignal } from '../../core/minidump/constants.js';
 import type { Variety } from '../../core/minidump/varieties.js';
 import { FileSink } from '../file-sink.js';
-import { loadConfig, parseConfig, settingsFor, varietyOf, type DumpSettings, type HandlerConfig } from './config.js';
+import { loadConfigOrDefaults, settingsFor, varietyOf, type DumpSettings, type HandlerConfig } from './config.js';
 import { appendLog, type LogFields } from './crash-log.js';
 import { applyDumpCount, dumpPaths, ensureFolder, writableBytes } from './dump-folder.js';
 import { convertCore } from './convert-core.js';
@@ -49,6 +49,13 @@ export interface HandlerRunOptions {
    * process die while the minidump is written. Default: destroy `input`.
    */
   releaseInput?: () => Promise<void>;
+  /**
+   * Where the crashed process's /proc files are read: `/proc/PID` by default; the resident daemon
+   * passes `/proc/self/fd/N`, the forwarder's descriptor of that directory.
+   */
+  procDir?: string;
+  /** Run inside `handler daemon` (logged as via=daemon; the process's own life is not the crash's). */
+  resident?: boolean;
 }
 
 export interface HandlerOutcome {
@@ -72,24 +79,20 @@ export async function runHandler(argv: string[], opts: HandlerRunOptions): Promi
   const ms = (): number => Math.round(performance.now() - t0);
   const args = parseCrashArgs(argv);
   const fields: LogFields = args ? { pid: args.pid, tid: args.tid, signal: LinuxSignal[args.signal] ?? args.signal } : {};
-  let config: HandlerConfig;
-  try {
-    config = loadConfig(opts.configPath);
-  } catch (e) {
-    if (!(e instanceof DumpError)) throw e;
-    // A broken configuration must not lose the crash: the defaults, and the log says why.
-    config = parseConfig({}, opts.configPath);
-    fields.configError = e.message;
-  }
+  // A broken configuration must not lose the crash: the defaults, and the log says why.
+  const { config, error: configError } = loadConfigOrDefaults(opts.configPath);
+  if (configError) fields.configError = configError;
   if (!args) return { result: 'error', fields: { ...fields, result: 'error', error: `arguments are not %P %i %s %t %e: ${JSON.stringify(argv)}` }, logFile: config.LogFile };
-  const exe = executableName(args.pid, args.name);
+  if (opts.resident) fields.via = 'daemon';
+  const procDir = opts.procDir ?? `/proc/${args.pid}`;
+  const exe = executableName(procDir, args.name);
   fields.exe = exe;
   const settings = settingsFor(config, exe);
   if (settings.application) fields.app = settings.application;
   if (opts.keepCore) settings.KeepCore = true;
   const variety = varietyOf(settings);
   fields.type = variety;
-  const procFiles = readProcFiles(args.pid);
+  const procFiles = readProcFiles(procDir);
 
   const work = new CrashWork(args, settings, variety, procFiles, fields, opts);
   let timer: NodeJS.Timeout | undefined;
@@ -113,7 +116,7 @@ export async function runHandler(argv: string[], opts: HandlerRunOptions): Promi
   fields.result = result;
   fields.ms = ms();
   // The handler process's whole life so far, Node's start-up included.
-  fields.processMs = Math.round(performance.now());
+  if (!opts.resident) fields.processMs = Math.round(performance.now());
   return { result, fields, logFile: config.LogFile };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DumpError } from '../../core/errors.js';
@@ -6,7 +6,8 @@ import { FileSink, inNewFolders } from '../file-sink.js';
 import { DEFAULT_CONFIG_PATH, defaultConfigText, loadConfig, type HandlerConfig } from './config.js';
 import { recentLog } from './crash-log.js';
 import { ensureFolder } from './dump-folder.js';
-import { CORE_PATTERN, CORE_PIPE_LIMIT, handlerPattern, looksLikeHandler, readKernelSetting, requireRoot, writeKernelSetting } from './kernel-settings.js';
+import { compileForwarder } from './forwarder.js';
+import { CORE_PATTERN, CORE_PIPE_LIMIT, forwarderPattern, handlerPattern, looksLikeHandler, readKernelSetting, requireRoot, writeKernelSetting } from './kernel-settings.js';
 
 /**
  * `dumpkit handler install|uninstall|status`. install saves the kernel's previous core_pattern and
@@ -26,6 +27,8 @@ export interface HandlerState {
   pipeLimit: number;
   configPath: string;
   installedAt: string;
+  /** install --resident: the forwarder the pattern runs and the daemon's socket it connects to. */
+  resident?: { forwarder: string; socket: string };
 }
 
 export interface Locations {
@@ -81,9 +84,17 @@ export interface InstallResult {
   configPath: string;
   configCreated: boolean;
   dumpFolder: string;
+  resident?: { forwarder: string; socket: string };
 }
 
-export async function install(loc: Locations, opts: { node?: string; entry?: string } = {}): Promise<InstallResult> {
+export interface InstallOptions {
+  node?: string;
+  entry?: string;
+  /** The resident path: compile the forwarder to `forwarder`, connecting to `socket`, and point the pattern at it. */
+  resident?: { forwarder: string; socket: string };
+}
+
+export async function install(loc: Locations, opts: InstallOptions = {}): Promise<InstallResult> {
   requireRoot('dumpkit handler install');
   const node = resolve(opts.node ?? process.execPath);
   const entry = resolve(opts.entry ?? defaultEntry());
@@ -99,7 +110,16 @@ export async function install(loc: Locations, opts: { node?: string; entry?: str
     configCreated = true;
   }
   const config = loadConfig(configPath); // refuses a bad configuration now, not at the first crash
-  const pattern = handlerPattern(node, entry, configPath === DEFAULT_CONFIG_PATH ? [] : ['--config', configPath]);
+  const configArgs = configPath === DEFAULT_CONFIG_PATH ? [] : ['--config', configPath];
+  // Checked in any case: the forwarder falls back to this very command.
+  let pattern = handlerPattern(node, entry, configArgs);
+  const resident = opts.resident && { forwarder: resolve(opts.resident.forwarder), socket: resolve(opts.resident.socket) };
+  if (resident) {
+    pattern = forwarderPattern(resident.forwarder);
+    const longest = Math.max(config.TimeLimitSeconds, ...Object.values(config.Applications).map((a) => a.TimeLimitSeconds ?? 0));
+    mkdirSync(dirname(resident.forwarder), { recursive: true, mode: 0o755 });
+    compileForwarder(resident.forwarder, { socket: resident.socket, node, entry, config: configArgs[1] ?? '', waitSeconds: longest + 30 });
+  }
   // Every folder the handler will write into, now: a refusal here beats a lost crash later.
   for (const folder of new Set([config.DumpFolder, dirname(config.LogFile), ...Object.values(config.Applications).flatMap((a) => (a.DumpFolder ? [a.DumpFolder] : []))])) ensureFolder(folder);
 
@@ -116,12 +136,13 @@ export async function install(loc: Locations, opts: { node?: string; entry?: str
     pipeLimit: config.CorePipeLimit,
     configPath,
     installedAt: new Date().toISOString(),
+    ...(resident ? { resident } : {}),
   };
   // The state first: if anything below fails, uninstall can still put the old values back.
   await writeJson(statePath(loc.stateDir), state);
   writeKernelSetting(CORE_PIPE_LIMIT, String(config.CorePipeLimit));
   writeKernelSetting(CORE_PATTERN, pattern);
-  return { pattern, pipeLimit: config.CorePipeLimit, previousPattern: state.previousPattern, previousPipeLimit: state.previousPipeLimit, statePath: statePath(loc.stateDir), configPath, configCreated, dumpFolder: config.DumpFolder };
+  return { pattern, pipeLimit: config.CorePipeLimit, previousPattern: state.previousPattern, previousPipeLimit: state.previousPipeLimit, statePath: statePath(loc.stateDir), configPath, configCreated, dumpFolder: config.DumpFolder, ...(resident ? { resident } : {}) };
 }
 
 export interface UninstallResult {

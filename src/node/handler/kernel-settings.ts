@@ -45,12 +45,21 @@ export function writeKernelSetting(path: string, value: string): void {
 
 /** The pipe pattern that runs `node entry handler core [--config FILE] -- %P %i %s %t %e` (`--`: a thread named like an option stays an argument). */
 export function handlerPattern(node: string, entry: string, configArgs: string[]): string {
-  const fixed = [node, entry, 'handler', 'core', ...configArgs];
+  return pipePattern([node, entry], [node, entry, 'handler', 'core', ...configArgs, '--']);
+}
+
+/** The resident handler's pattern: the forwarder (forwarder.c) and the specifiers. */
+export function forwarderPattern(forwarder: string): string {
+  return pipePattern([forwarder], [forwarder]);
+}
+
+/** `|fixed… %P %i %s %t %e`, refusing what the kernel cannot run or carry; `programs` must be absolute paths. */
+function pipePattern(programs: string[], fixed: string[]): string {
   for (const p of fixed) {
-    if (!p.startsWith('/') && (p === node || p === entry)) throw new DumpError('INVALID_ARGUMENT', `${p}: the kernel runs the handler with no PATH and no working directory: an absolute path is needed`);
+    if (!p.startsWith('/') && programs.includes(p)) throw new DumpError('INVALID_ARGUMENT', `${p}: the kernel runs the handler with no PATH and no working directory: an absolute path is needed`);
     if (/[\s%|]/.test(p)) throw new DumpError('INVALID_ARGUMENT', `${JSON.stringify(p)} holds a space, % or |, which kernel.core_pattern cannot carry in one argument; use a path without them (a symbolic link will do)`);
   }
-  const pattern = `|${[...fixed, '--', ...HANDLER_SPECIFIERS].join(' ')}`;
+  const pattern = `|${[...fixed, ...HANDLER_SPECIFIERS].join(' ')}`;
   if (Buffer.byteLength(pattern) > CORE_PATTERN_MAX) {
     throw new DumpError('INVALID_ARGUMENT', `the handler's pattern is ${Buffer.byteLength(pattern)} bytes, past the kernel's limit of ${CORE_PATTERN_MAX}: ${pattern} (use shorter paths, e.g. symbolic links, for node, dumpkit and the configuration)`);
   }
@@ -59,7 +68,7 @@ export function handlerPattern(node: string, entry: string, configArgs: string[]
 
 /** Whether a core_pattern is some dumpkit handler's (for status when the state file is gone). */
 export function looksLikeHandler(pattern: string): boolean {
-  return pattern.startsWith('|') && / handler core .*-- %P %i %s %t %e$/.test(pattern);
+  return pattern.startsWith('|') && (/ handler core .*-- %P %i %s %t %e$/.test(pattern) || /\/dumpkit-core-forward %P %i %s %t %e$/.test(pattern));
 }
 
 /** Refuses politely unless running as root; `what` is the action. */

@@ -50,22 +50,23 @@ export function readCapped(path: string, cap: number): Uint8Array | undefined {
   }
 }
 
-export function readProcFiles(pid: number): ProcFiles {
+/** The files of `procDir` (/proc/PID, or a path through a descriptor of it). */
+export function readProcFiles(procDir: string): ProcFiles {
   const out: ProcFiles = {};
   for (const [name, cap] of Object.entries(PROC_FILE_CAPS) as [ProcFileName, number][]) {
-    const b = readCapped(`/proc/${pid}/${name}`, cap);
+    const b = readCapped(`${procDir}/${name}`, cap);
     if (b) out[name] = b;
   }
   return out;
 }
 
 /**
- * The executable's file name (WER keys per-application settings by it): /proc/PID/exe's target
+ * The executable's file name (WER keys per-application settings by it): `procDir`/exe's target
  * (not truncated to 15 bytes like comm), else `fallback` (the kernel's %e).
  */
-export function executableName(pid: number, fallback: string): string {
+export function executableName(procDir: string, fallback: string): string {
   try {
-    const target = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    const target = readlinkSync(`${procDir}/exe`).replace(/ \(deleted\)$/, '');
     const name = basename(target);
     if (name) return name;
   } catch (e) {

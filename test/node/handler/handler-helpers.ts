@@ -1,10 +1,15 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, tempDir } from '../../helpers/c-program.js';
 import { projectRoot } from '../../helpers/cli.js';
-import { buildTarget, NO_32_BIT } from '../../helpers/target.js';
+import { buildTarget, gdbPath, lldbPath, NO_32_BIT } from '../../helpers/target.js';
+import { lldbBatch } from '../../helpers/lldb.js';
+import { MinidumpType } from '../../../src/core/minidump/constants.js';
+import { Minidump } from '../../../src/core/minidump/minidump.js';
+import { FileSource } from '../../../src/node/file-source.js';
 import { recentLog } from '../../../src/node/handler/crash-log.js';
 import { acquireSlot } from '../../../src/node/handler/slots.js';
 
@@ -130,4 +135,65 @@ export async function waitForLog(logFile: string, pids: number[], timeoutMs = 60
     if (Date.now() > end) throw new Error(`the handler logged ${found.size} of ${pids.length} crashes within ${timeoutMs} ms (${logFile})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** gdb's view of the crashing thread's registers in a core. */
+export function gdbRegisters(exe: string, core: string): Map<string, bigint> {
+  const r = spawnSync(gdbPath!, ['-batch', '-nx', '-c', core, exe, '-ex', 'info registers'], { encoding: 'utf8' });
+  const regs = new Map<string, bigint>();
+  for (const m of r.stdout.matchAll(/^(\w+)\s+(0x[0-9a-f]+)/gm)) regs.set(m[1]!, BigInt(m[2]!));
+  return regs;
+}
+
+export const SIGNO = { SIGSEGV: 11, SIGABRT: 6, SIGFPE: 8, SIGBUS: 7 } as const;
+
+/**
+ * The checks every handled crash passes: the dump of the expected variety and time, its Exception
+ * stream naming the signal and the crashing thread, the stack at sp present, the crashing thread's
+ * registers equal to gdb's reading of the kept ELF core (KeepCore), LLDB showing a SIGSEGV.
+ */
+export async function checkCrashDump(line: LogLine, c: { exe: string; bits: 64 | 32; pid: number; signal: keyof typeof SIGNO; type: 'full' | 'mini' }): Promise<void> {
+  const name = c.signal;
+  const source = FileSource.open(line.fields.dump!);
+  try {
+    const dump = await Minidump.open(source);
+    assert.equal(line.fields.type, c.type);
+    assert.equal(dump.header.flags & BigInt(MinidumpType.MiniDumpWithFullMemory), c.type === 'full' ? BigInt(MinidumpType.MiniDumpWithFullMemory) : 0n);
+    assert.ok(Math.abs(dump.header.timeDateStamp - Date.now() / 1000) < 120, 'the time of the crash (%t)');
+    const ex = await dump.exception();
+    assert.ok(ex, `${name}: an Exception stream`);
+    assert.equal(ex.exceptionCode, SIGNO[name], `${name}: the signal number`);
+    assert.equal(ex.threadId, c.pid, 'the crashing thread (main)');
+    if (name === 'SIGSEGV') assert.equal(ex.exceptionAddress, 0x10n, 'si_addr');
+    const ctx = await dump.context(ex.threadContext);
+    assert.ok(ctx);
+    assert.equal((await dump.readMemory(ctx.sp, 64)).length, 64, 'the stack at sp is in the dump');
+    const kernel = gdbRegisters(c.exe, line.fields.core!);
+    const names = c.bits === 64 ? ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss'] : ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags', 'cs', 'ss'];
+    for (const r of names) {
+      assert.ok(kernel.has(r), `gdb shows ${r}`);
+      assert.equal(ctx.registers[r], kernel.get(r), `${name}: ${r} as in the kernel's core`);
+    }
+    if (lldbPath && name === 'SIGSEGV') {
+      const text = lldbBatch(line.fields.dump!, ['thread list']);
+      assert.match(text, new RegExp(`tid = ${c.pid},.*stop reason = signal SIGSEGV`), `LLDB opens the dump and shows the crash: ${text}`);
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * A handler's short-pathed setting in `dir` (the kernel's pattern holds at most 127 bytes): the
+ * built CLI, `n` and `d.mjs` linked to node and bin/dumpkit.cjs, and `h.json` holding `config`.
+ */
+export async function handlerSetup(dir: string, config: object): Promise<{ node: string; entry: string; configPath: string }> {
+  await ensureBuiltCli();
+  const node = join(dir, 'n');
+  const entry = join(dir, 'd.mjs');
+  symlinkSync(process.execPath, node);
+  symlinkSync(binEntry, entry);
+  const configPath = join(dir, 'h.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  return { node, entry, configPath };
 }

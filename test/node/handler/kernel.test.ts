@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MinidumpType } from '../../../src/core/minidump/constants.js';
-import { Minidump } from '../../../src/core/minidump/minidump.js';
-import { FileSource } from '../../../src/node/file-source.js';
 import { install, uninstall } from '../../../src/node/handler/install.js';
 import { projectRoot } from '../../helpers/cli.js';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
-import { lldbBatch } from '../../helpers/lldb.js';
-import { gccSkip, gdbPath, gdbSkip, lldbPath } from '../../helpers/target.js';
-import { binEntry, cli, crash, crasher, ensureBuiltCli, NO_32_BIT, waitForLog, waitingCrasher, type LogLine } from './handler-helpers.js';
+import { gccSkip, gdbSkip } from '../../helpers/target.js';
+import { checkCrashDump, cli, crash, crasher, handlerSetup, NO_32_BIT, waitForLog, waitingCrasher, type LogLine } from './handler-helpers.js';
 
 /**
  * The handler installed for real (through withCorePattern, which restores core_pattern and
@@ -28,7 +24,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const skip = gccSkip || noCorePatternReason() || false;
 const MAX_CONCURRENT = 2;
 const SIGNALS = { segv: 'SIGSEGV', abrt: 'SIGABRT', fpe: 'SIGFPE', bus: 'SIGBUS' } as const;
-const SIGNO = { SIGSEGV: 11, SIGABRT: 6, SIGFPE: 8, SIGBUS: 7 } as const;
 
 const folders = { main: join(dir, 'main'), count: join(dir, 'count'), storm: join(dir, 'storm') };
 const configPath = join(dir, 'h.json');
@@ -37,40 +32,20 @@ const logFile = join(folders.main, 'dumpkit-handler.log');
 
 before(async () => {
   if (skip) return;
-  await ensureBuiltCli();
-  symlinkSync(process.execPath, join(dir, 'n'));
-  symlinkSync(binEntry, join(dir, 'd.mjs'));
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      DumpFolder: folders.main,
-      KeepCore: true,
-      MaxConcurrent: MAX_CONCURRENT,
-      Applications: {
-        'dk-crash64': { DumpType: 2 },
-        'dk-count': { DumpFolder: folders.count, DumpCount: 3, KeepCore: false },
-        'dk-storm': { DumpFolder: folders.storm, DumpCount: 100, KeepCore: false },
-      },
-    }),
-  );
+  await handlerSetup(dir, {
+    DumpFolder: folders.main,
+    KeepCore: true,
+    MaxConcurrent: MAX_CONCURRENT,
+    Applications: {
+      'dk-crash64': { DumpType: 2 },
+      'dk-count': { DumpFolder: folders.count, DumpCount: 3, KeepCore: false },
+      'dk-storm': { DumpFolder: folders.storm, DumpCount: 100, KeepCore: false },
+    },
+  });
 });
 
 function handler(args: string[], opts: { uid?: number; gid?: number } = {}) {
   return cli(['handler', ...args, ...(args[0] === 'uninstall' ? [] : ['--config', configPath]), '--state-dir', stateDir], opts);
-}
-
-/** gdb's view of the crashing thread's registers in a core. */
-function gdbRegisters(exe: string, core: string): Map<string, bigint> {
-  const r = spawnSync(gdbPath!, ['-batch', '-nx', '-c', core, exe, '-ex', 'info registers'], { encoding: 'utf8' });
-  const regs = new Map<string, bigint>();
-  for (const m of r.stdout.matchAll(/^(\w+)\s+(0x[0-9a-f]+)/gm)) regs.set(m[1]!, BigInt(m[2]!));
-  return regs;
-}
-
-async function openDump(path: string) {
-  const source = FileSource.open(path);
-  const dump = await Minidump.open(source);
-  return { dump, close: () => source.close() };
 }
 
 describe('the crash handler, installed for real', { skip }, () => {
@@ -100,33 +75,7 @@ describe('the crash handler, installed for real', { skip }, () => {
               assert.equal(line.fields.signal, name);
               assert.equal(line.fields.dump, join(folders.main, `dk-crash${bits}.${ended.pid}.dmp`));
               assert.equal(line.fields.core, join(folders.main, `dk-crash${bits}.${ended.pid}.core`), 'KeepCore');
-              const { dump, close } = await openDump(line.fields.dump!);
-              try {
-                // dk-crash64 has DumpType 2 (an Applications entry); dk-crash32 the default 1.
-                assert.equal(line.fields.type, bits === 64 ? 'full' : 'mini');
-                assert.equal(dump.header.flags & BigInt(MinidumpType.MiniDumpWithFullMemory), bits === 64 ? BigInt(MinidumpType.MiniDumpWithFullMemory) : 0n);
-                assert.ok(Math.abs(dump.header.timeDateStamp - Date.now() / 1000) < 120, 'the time of the crash (%t)');
-                const ex = await dump.exception();
-                assert.ok(ex, `${name}: an Exception stream`);
-                assert.equal(ex.exceptionCode, SIGNO[name], `${name}: the signal number`);
-                assert.equal(ex.threadId, ended.pid, 'the crashing thread (main)');
-                if (name === 'SIGSEGV') assert.equal(ex.exceptionAddress, 0x10n, 'si_addr');
-                const ctx = await dump.context(ex.threadContext);
-                assert.ok(ctx);
-                assert.equal((await dump.readMemory(ctx.sp, 64)).length, 64, 'the stack at sp is in the dump');
-                const kernel = gdbRegisters(exe, line.fields.core!);
-                const names = bits === 64 ? ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss'] : ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eip', 'eflags', 'cs', 'ss'];
-                for (const r of names) {
-                  assert.ok(kernel.has(r), `gdb shows ${r}`);
-                  assert.equal(ctx.registers[r], kernel.get(r), `${name}: ${r} as in the kernel's core`);
-                }
-                if (lldbPath && name === 'SIGSEGV') {
-                  const text = lldbBatch(line.fields.dump!, ['thread list']);
-                  assert.match(text, new RegExp(`tid = ${ended.pid},.*stop reason = signal SIGSEGV`), `LLDB opens the dump and shows the crash: ${text}`);
-                }
-              } finally {
-                await close();
-              }
+              await checkCrashDump(line, { exe, bits, pid: ended.pid, signal: name, type: bits === 64 ? 'full' : 'mini' });
             }
           });
         }

@@ -1,9 +1,11 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DumpError } from '../../../core/errors.js';
 import { DEFAULT_CONFIG_PATH } from '../../handler/config.js';
 import { logOutcome, runHandler } from '../../handler/core-handler.js';
+import { DEFAULT_FORWARDER, DEFAULT_SOCKET } from '../../handler/forwarder.js';
 import { DEFAULT_STATE_DIR, install, status, uninstall, type Locations } from '../../handler/install.js';
+import { requireRoot } from '../../handler/kernel-settings.js';
 
 /**
  * `dumpkit handler install|uninstall|status|core`: the system crash handler, Linux's counterpart of
@@ -35,15 +37,21 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', STATE_HELP)
     .option('--entry <file>', 'the dumpkit script the kernel runs (default: this package\'s bin/dumpkit.cjs, which needs npm run build)')
     .option('--node <file>', 'the node binary the kernel runs (default: this one)')
+    .option('--resident', `point the pattern at a small compiled forwarder that hands each crash to \`dumpkit handler daemon\` (falling back to the per-crash Node handler when the daemon is not running); needs a C compiler (cc)`)
+    .option('--forwarder <file>', `with --resident: where the forwarder is compiled to (default ${DEFAULT_FORWARDER})`)
+    .option('--socket <file>', `with --resident: the daemon's socket (default ${DEFAULT_SOCKET})`)
     .option('--json', 'print the result as JSON')
-    .action(async (o: LocationOptions & { entry?: string; node?: string; json?: boolean }) => {
-      const r = await install(locations(o), { entry: o.entry, node: o.node });
+    .action(async (o: LocationOptions & { entry?: string; node?: string; json?: boolean; resident?: boolean; forwarder?: string; socket?: string }) => {
+      if (!o.resident && (o.forwarder || o.socket)) throw new DumpError('INVALID_ARGUMENT', '--forwarder and --socket go with --resident');
+      const resident = o.resident ? { forwarder: o.forwarder ?? DEFAULT_FORWARDER, socket: o.socket ?? DEFAULT_SOCKET } : undefined;
+      const r = await install(locations(o), { entry: o.entry, node: o.node, resident });
       if (o.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       process.stdout.write(
         `installed: kernel.core_pattern = ${r.pattern}\n` +
           `kernel.core_pipe_limit = ${r.pipeLimit} (was ${r.previousPipeLimit})\n` +
           `previous core_pattern ${JSON.stringify(r.previousPattern)} saved in ${r.statePath}; dumpkit handler uninstall puts it back\n` +
-          `configuration: ${r.configPath}${r.configCreated ? ' (created with the defaults)' : ''}; dumps go to ${r.dumpFolder}\n`,
+          `configuration: ${r.configPath}${r.configCreated ? ' (created with the defaults)' : ''}; dumps go to ${r.dumpFolder}\n` +
+          (r.resident ? `resident: forwarder ${r.resident.forwarder} hands crashes to the daemon on ${r.resident.socket}; start it with dumpkit handler daemon${r.resident.socket === DEFAULT_SOCKET ? '' : ` --socket ${r.resident.socket}`} (without it, each crash runs the Node handler)\n` : ''),
       );
     });
 
@@ -77,6 +85,7 @@ export function register(program: Command): void {
         `kernel.core_pipe_limit: ${s.corePipeLimit}`,
       ];
       if (s.state) lines.push(`state: ${s.statePath} (installed ${s.state.installedAt}; uninstall restores ${JSON.stringify(s.state.previousPattern)}, core_pipe_limit ${s.state.previousPipeLimit})`);
+      if (s.state?.resident) lines.push(`resident: forwarder ${s.state.resident.forwarder}, daemon socket ${s.state.resident.socket} (${existsSync(s.state.resident.socket) ? 'present' : 'absent: crashes fall back to the Node handler; start dumpkit handler daemon'})`);
       lines.push(`configuration: ${s.configPath}${s.configError ? ` — ERROR: ${s.configError}` : ''}`);
       if (s.config) {
         const c = s.config;
@@ -90,6 +99,29 @@ export function register(program: Command): void {
         lines.push(`  ${r.time} ${f.exe ?? '?'} pid ${f.pid ?? '?'} ${f.signal ?? ''} ${f.result ?? ''}${f.dump ? ` → ${f.dump}` : ''}${f.error ? ` (${f.error})` : ''}`);
       }
       process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  handler
+    .command('daemon')
+    .description('the resident crash handler: listens on a Unix socket for the forwarder that install --resident puts in the pattern; runs until SIGTERM or SIGINT')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--socket <file>', `the socket (folder created 0700, socket 0600; default ${DEFAULT_SOCKET})`)
+    .option('--keep-core', 'keep the ELF core beside the minidump whatever KeepCore says')
+    .action(async (o: { config?: string; socket?: string; keepCore?: boolean }) => {
+      requireRoot('dumpkit handler daemon');
+      const socketPath = o.socket ?? DEFAULT_SOCKET;
+      // Loaded here only: it brings koffi, which the per-crash `handler core` must not pay for.
+      const { startDaemon } = await import('../../handler/daemon.js');
+      const d = await startDaemon({ socketPath, configPath: o.config ?? process.env.DUMPKIT_HANDLER_CONFIG ?? DEFAULT_CONFIG_PATH, keepCore: o.keepCore });
+      process.stderr.write(`dumpkit handler daemon: listening on ${socketPath} (pid ${process.pid})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop).off('SIGINT', stop);
+          // Crashes in flight are finished (each has its time cap), then the socket goes.
+          void d.stop().then(resolve);
+        };
+        process.on('SIGTERM', stop).on('SIGINT', stop);
+      });
     });
 
   handler
