@@ -503,7 +503,6 @@ export function defineServeUiTest(name: string, makeDeployment: () => Promise<De
       await browser.close();
       await s.stop();
       await dep.dispose();
-      rmSync(ui, { recursive: true, force: true });
     }
   });
 }
