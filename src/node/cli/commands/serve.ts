@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { DumpError } from '../../../core/errors.js';
 import { openDeployment, type DeploymentOptions } from '../../serve/deployment.js';
 import type { ServeLimits } from '../../serve/http.js';
+import { parseRoles } from '../../serve/roles.js';
 import { startServe } from '../../serve/server.js';
 import { reprocess } from '../../serve/web-api.js';
 
 interface ServeCliOptions extends DeploymentOptions {
+  role?: string;
   port: string;
   host: string;
   workers: string;
@@ -49,6 +51,8 @@ export function register(program: Command): void {
     .description('collect, process and group crash dumps from many machines (Breakpad/Crashpad uploads, symbols, web UI and JSON API)')
     .option('--data <dir>', 'embedded deployment: dumps, symbols and the SQLite database in this directory')
     .option('--database <url>', 'scale-out deployment: PostgreSQL (postgres://…)')
+    .option('--objects <s3-url|dir>', 'scale-out deployment: dumps and symbols in S3 (s3://bucket[/prefix]?endpoint=…) or a folder every machine mounts')
+    .option('--role <roles>', 'what this process runs: collector, processor, web, or a comma list (default: all)')
     .option('--port <n>', 'TCP port (0: any free one)', '8080')
     .option('--host <addr>', 'address to listen on (loopback by default; the web pages have no login)', '127.0.0.1')
     .option('--workers <n>', 'processing jobs in hand at once in this process (they share one thread: more only overlap I/O; 0: no processing here)', '1')
@@ -74,12 +78,14 @@ export function register(program: Command): void {
       if (opts.apiKeys) limits.apiKeys = readApiKeys(opts.apiKeys);
       const days = count(opts.retentionDays, '--retention-days', 1);
       const per = count(opts.keepPerSignature, '--keep-per-signature', 1);
+      const roles = parseRoles(opts.role);
       const deployment = await openDeployment(opts);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       let handle;
       try {
         handle = await startServe({
           deployment,
+          roles,
           host: opts.host,
           port: count(opts.port, '--port')!,
           limits,
@@ -122,11 +128,12 @@ export function register(program: Command): void {
     .description('process crashes again (after their symbols arrived): by id, by signature, or all')
     .option('--data <dir>', 'embedded deployment directory')
     .option('--database <url>', 'scale-out deployment (postgres://…)')
+    .option('--objects <s3-url|dir>', "the scale-out deployment's object store")
     .option('--id <id>', 'one crash (bp-…)')
     .option('--signature <s>', 'every crash with this signature')
     .option('--all', 'every crash')
     .action(async (_opts: unknown, cmd: Command) => {
-      // --data/--database are also `serve`'s own options: commander gives them to the parent.
+      // --data/--database/--objects are also `serve`'s own options: commander gives them to the parent.
       const opts = cmd.optsWithGlobals<DeploymentOptions & { id?: string; signature?: string; all?: boolean }>();
       if ([opts.id, opts.signature, opts.all].filter((x) => x !== undefined).length !== 1) {
         throw new DumpError('INVALID_ARGUMENT', 'give exactly one of --id, --signature, --all');
