@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DumpError } from '../../../core/errors.js';
 import { openDeployment, type DeploymentOptions } from '../../serve/deployment.js';
 import type { ServeLimits } from '../../serve/http.js';
@@ -11,7 +12,7 @@ interface ServeCliOptions extends DeploymentOptions {
   role?: string;
   port: string;
   host: string;
-  workers: string;
+  workers?: string;
   retentionDays?: string;
   keepPerSignature?: string;
   maxDumpBytes?: string;
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     .option('--role <roles>', 'what this process runs: collector, processor, web, or a comma list (default: all)')
     .option('--port <n>', 'TCP port (0: any free one)', '8080')
     .option('--host <addr>', 'address to listen on (loopback by default; the web pages have no login)', '127.0.0.1')
-    .option('--workers <n>', 'processing jobs in hand at once in this process (they share one thread: more only overlap I/O; 0: no processing here)', '1')
+    .option('--workers <n>', 'processing threads in this process, one job each (default: cores - 1, at least 1; 0: no processing here)')
     .option('--retention-days <n>', 'remove crashes older than this')
     .option('--keep-per-signature <n>', 'keep at most this many crashes per signature (newest)')
     .option('--max-dump-bytes <n>', 'largest minidump or attachment accepted (default 64 MiB)')
@@ -89,8 +90,9 @@ export function register(program: Command): void {
           host: opts.host,
           port: count(opts.port, '--port')!,
           limits,
+          processorThreads: { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.database !== undefined ? { database: opts.database } : {}), ...(opts.objects !== undefined ? { objects: opts.objects } : {}) },
           processor: {
-            workers: count(opts.workers, '--workers')!,
+            workers: count(opts.workers, '--workers') ?? Math.max(1, availableParallelism() - 1),
             ...(opts.allThreads ? { allThreads: true } : {}),
             ...(opts.leaseSeconds !== undefined ? { leaseMs: count(opts.leaseSeconds, '--lease-seconds', 1)! * 1000 } : {}),
             // The end-to-end tests' way to have a job in hand when they kill the process.
