@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freshDatabase, postgresBinDir, privatePostgres } from '../test/helpers/postgres.js';
-import { scaleOutEnv } from '../test/helpers/serve-scale-out.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const corpus = join(root, '../shared/corpus');
@@ -44,9 +43,9 @@ function uploadBody(): { body: Buffer; type: string } {
 
 interface Server { url: string; proc: ChildProcess; stop(): Promise<void> }
 
-function serve(args: string[], env: Record<string, string>): Promise<Server> {
+function serve(args: string[]): Promise<Server> {
   const proc = spawn(process.execPath, ['--import', 'tsx', mainTs, 'serve', '--port', '0', '--min-free-bytes', '0', ...args], {
-    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'],
+    cwd: root, stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -88,11 +87,10 @@ export async function run(): Promise<void> {
   const { body, type } = uploadBody();
   try {
     const db = await freshDatabase(server.url);
-    const env = scaleOutEnv(join(dir, 'objects'));
-    const common = ['--database', db, '--max-in-flight', '1024', '--max-queue', '100000000'];
+    const common = ['--database', db, '--objects', join(dir, 'objects'), '--max-in-flight', '1024', '--max-queue', '100000000'];
 
     // 1. Two collectors.
-    const collectors = await Promise.all([0, 1].map(() => serve([...common, '--workers', '0'], env)));
+    const collectors = await Promise.all([0, 1].map(() => serve([...common, '--role', 'collector'])));
     let results: autocannon.Result[];
     try {
       results = await Promise.all(collectors.map((c) => hammer(c.url, body, type, { duration: DURATION, connections: CONNECTIONS })));
@@ -109,12 +107,12 @@ export async function run(): Promise<void> {
     );
 
     // 2. One processor with symbols.
-    const proc = await serve([...common, '--workers', '0'], env);
+    const proc = await serve([...common, '--role', 'collector']);
     const sym = spawnSync(process.execPath, ['--import', 'tsx', mainTs, 'symbols', 'upload', join(corpus, 'symbols'), '--url', proc.url], { cwd: root, encoding: 'utf8' });
     await proc.stop();
     if (sym.status !== 0) throw new Error(`symbols upload: ${sym.stderr}`);
     const budget = Math.min(stored, 3000);
-    const processor = await serve([...common, '--workers', '2'], env);
+    const processor = await serve([...common, '--role', 'processor', '--workers', '2']);
     try {
       const t0 = performance.now();
       let done = 0;
@@ -128,8 +126,8 @@ export async function run(): Promise<void> {
 
     // 3. Soak.
     await count(db, 'SELECT count(*) AS n FROM (SELECT 1) x');
-    const col = await serve([...common, '--workers', '0'], env);
-    const wrk = await serve([...common, '--workers', '2'], env);
+    const col = await serve([...common, '--role', 'collector']);
+    const wrk = await serve([...common, '--role', 'processor', '--workers', '2']);
     try {
       const samples: { t: number; col: number; wrk: number }[] = [];
       const sample = (): void => void samples.push({ t: samples.length * 10, col: rssMiB(col.proc.pid!), wrk: rssMiB(wrk.proc.pid!) });

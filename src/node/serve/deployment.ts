@@ -1,6 +1,7 @@
 // Which Deployment a `dumpkit serve` process runs on, from its options: `--data DIR` (embedded:
-// files + SQLite) or `--database postgres://…` (scale-out, src/node/serve/postgres, with the S3 or
-// shared-folder ObjectStore). One place, so every command (`serve`, `serve reprocess`) agrees.
+// files + SQLite) or `--database postgres://… --objects s3://…|DIR` (scale-out,
+// src/node/serve/scale-out.ts, loaded only when asked for so the embedded default never loads pg
+// nor the AWS SDK). One place, so every command (`serve`, `serve reprocess`) agrees.
 import { DumpError } from '../../core/errors.js';
 import type { Deployment } from './contract.js';
 import { openEmbeddedDeployment } from './embedded/deployment.js';
@@ -10,16 +11,17 @@ export interface DeploymentOptions {
   data?: string;
   /** `--database URL`: PostgreSQL (scale-out). */
   database?: string;
+  /** `--objects s3://bucket?endpoint=…|DIR`: the scale-out deployment's object store. */
+  objects?: string;
 }
-
-/** Scale-out factories register here (the postgres module), so this file needs no import of pg. */
-export const scaleOutDeployments: { open?: (opts: DeploymentOptions) => Promise<Deployment> } = {};
 
 export async function openDeployment(opts: DeploymentOptions): Promise<Deployment> {
   if (opts.database !== undefined) {
-    if (!scaleOutDeployments.open) throw new DumpError('NOT_IMPLEMENTED', '--database: this build has no scale-out deployment');
-    return scaleOutDeployments.open(opts);
+    if (opts.data !== undefined) throw new DumpError('INVALID_ARGUMENT', 'give --data DIR (embedded) or --database postgres://… (scale-out), not both');
+    const { scaleOutFromCli } = await import('./scale-out.js');
+    return scaleOutFromCli({ ...opts, database: opts.database });
   }
+  if (opts.objects !== undefined) throw new DumpError('INVALID_ARGUMENT', '--objects is for the scale-out deployment (with --database postgres://…); --data DIR holds its own objects');
   if (opts.data === undefined) throw new DumpError('INVALID_ARGUMENT', 'give --data DIR (embedded) or --database postgres://… (scale-out)');
   return openEmbeddedDeployment(opts.data);
 }

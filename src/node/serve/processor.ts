@@ -120,24 +120,37 @@ export class Processor {
         this.processed++;
       } catch (e) {
         this.failed++;
-        if (!(e instanceof DumpError)) {
-          // A bug in the analysis, not in the dump: it surfaces (logged with its stack, the crash
-          // marked failed with it) without taking every other crash down with the server.
-          const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-          this.log(`processor: BUG while processing ${job.crashId}: ${text}`);
-          await db.storeFailed(job.crashId, `internal error (a dumpkit bug): ${e instanceof Error ? e.message : String(e)}`);
-          await queue.complete(job);
-          continue;
-        }
-        // A dump that cannot be read fails for good; other errors (store, database) are retried.
-        const permanent = !['IO', 'BUSY', 'NO_SPACE'].includes(e.code);
-        if (permanent) {
-          await db.storeFailed(job.crashId, e.message);
-          await queue.complete(job);
-        } else await queue.fail(job, e.message);
+        await this.recordFailure(job, e);
       } finally {
         this.inFlight--;
       }
+    }
+  }
+
+  /**
+   * Records why a job failed: a dump that cannot be read fails for good (the crash 'failed'),
+   * other DumpErrors (store, database) give the job back for another attempt. When recording
+   * fails too (the database unreachable: DumpError BUSY), the job is left to its lease and taken
+   * again later; this process keeps running. Anything but a DumpError there is a bug: it surfaces.
+   */
+  private async recordFailure(job: Job, e: unknown): Promise<void> {
+    const { queue, db } = this.deployment;
+    try {
+      if (!(e instanceof DumpError)) {
+        // A bug in the analysis, not in the dump: it surfaces (logged with its stack, the crash
+        // marked failed with it) without taking every other crash down with the server.
+        const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+        this.log(`processor: BUG while processing ${job.crashId}: ${text}`);
+        await db.storeFailed(job.crashId, `internal error (a dumpkit bug): ${e instanceof Error ? e.message : String(e)}`);
+        await queue.complete(job);
+      } else if (!['IO', 'BUSY', 'NO_SPACE'].includes(e.code)) {
+        await db.storeFailed(job.crashId, e.message);
+        await queue.complete(job);
+      } else await queue.fail(job, e.message);
+    } catch (f) {
+      if (!(f instanceof DumpError)) throw f;
+      this.log(`processor: cannot record the outcome of ${job.crashId} (${f.code}: ${f.message}); it is taken again when its lease ends`);
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
 

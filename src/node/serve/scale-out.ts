@@ -3,11 +3,10 @@
 // index and the job queue (src/node/serve/postgres); the ObjectStore holds dumps, attachments and
 // symbol files (src/node/serve/s3, or the embedded FileObjectStore on a shared folder). Every
 // process is stateless: run as many collectors, processors and web servers as the load needs
-// (docs/serve-topology.md). Importing this module registers it with deployment.ts.
+// (docs/serve-topology.md). deployment.ts imports this module when --database is given.
 import { resolve } from 'node:path';
 import { DumpError } from '../../core/errors.js';
 import type { Deployment, ObjectStore } from './contract.js';
-import { scaleOutDeployments, type DeploymentOptions } from './deployment.js';
 import { FileObjectStore } from './embedded/file-object-store.js';
 import { openPostgres, type PostgresOptions } from './postgres/connect.js';
 import { PostgresCrashDatabase } from './postgres/crash-database.js';
@@ -53,10 +52,8 @@ export async function openScaleOutDeployment(opts: ScaleOutOptions): Promise<Dep
 }
 
 /** deployment.ts's options, with --objects (or DUMPKIT_SERVE_OBJECTS) for the store. */
-export async function scaleOutFromCli(opts: DeploymentOptions & { objects?: string }, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
+export async function scaleOutFromCli(opts: { database: string; objects?: string }, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
   const objects = opts.objects ?? env[OBJECTS_ENV];
   if (!objects) throw new DumpError('INVALID_ARGUMENT', `--database needs --objects s3://bucket?endpoint=… or --objects DIR (or ${OBJECTS_ENV})`);
-  return openScaleOutDeployment({ database: opts.database!, objects });
+  return openScaleOutDeployment({ database: opts.database, objects });
 }
-
-scaleOutDeployments.open = (opts) => scaleOutFromCli(opts);

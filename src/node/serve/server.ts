@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Collector } from './collector.js';
 import type { Deployment } from './contract.js';
 import { allowedHosts, DEFAULT_LIMITS, sendJson, sendText, webRequestProblem, type ServeLimits } from './http.js';
+import type { DeploymentOptions } from './deployment.js';
 import { Processor, type ProcessorOptions } from './processor.js';
+import { ThreadedProcessor, type ProcessorPool } from './processor-threads.js';
 import { pruneOnce, type RetentionOptions } from './retention.js';
 import { handleSymbolUpload } from './symbol-upload.js';
 import { handleApi } from './web-api.js';
@@ -27,6 +29,11 @@ export interface ServeOptions {
   port?: number;
   limits?: Partial<ServeLimits>;
   processor?: ProcessorOptions;
+  /**
+   * Process in `processor.workers` worker threads, each opening the deployment from these options
+   * (the command line's); without it the jobs run on this thread (library use, in-process tests).
+   */
+  processorThreads?: DeploymentOptions;
   retention?: RetentionOptions;
   /** Built web UI (dist/ui with serve.html); found beside the code when not given. */
   uiDir?: string;
@@ -38,7 +45,7 @@ export interface ServeHandle {
   url: string;
   server: Server;
   collector: Collector | undefined;
-  processor: Processor | undefined;
+  processor: ProcessorPool | undefined;
   /** SIGTERM: stop listening, answer every upload in hand, finish the jobs in hand. */
   drain(): Promise<void>;
 }
@@ -91,7 +98,11 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const host = opts.host ?? '127.0.0.1';
   const collector = roles.collector ? new Collector(deployment, limits, log) : undefined;
-  const processor = roles.processor ? new Processor(deployment, opts.processor, log) : undefined;
+  const processor: ProcessorPool | undefined = !roles.processor
+    ? undefined
+    : opts.processorThreads
+      ? new ThreadedProcessor(opts.processorThreads, opts.processor, log)
+      : new Processor(deployment, opts.processor, log);
   const uiDir = roles.web ? (opts.uiDir ?? findUiDir()) : undefined;
   let hosts = new Set<string>();
   let draining = false;

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, type Worker } from 'node:worker_threads';
 import { DumpError, type DumpErrorCode } from '../../core/errors.js';
 import { onlyErrno } from '../errno.js';
+import { startModuleWorker } from '../module-worker.js';
 import { writeLiveDump, type LiveDumpOptions } from '../varieties/live-dump.js';
 import { isLiveWorker, LIVE_WORKER_MARK } from './worker-mark.js';
 
@@ -21,14 +22,6 @@ type Message =
   | { id: number; type: 'done'; report: Report }
   | { id: number; type: 'error'; code?: DumpErrorCode; message: string; stack?: string };
 
-/** This module's URL; from the sources (under tsx) a data: module that registers tsx's loader in the worker first. */
-function workerEntry(): URL {
-  const self = new URL(import.meta.url);
-  if (!self.pathname.endsWith('.ts')) return self;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(self.href)});`)}`);
-}
-
 interface Pending {
   resolve: (r: Report) => void;
   reject: (e: Error) => void;
@@ -47,7 +40,7 @@ function fail(all: Error): void {
 
 function theWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(workerEntry(), { workerData: { [LIVE_WORKER_MARK]: true } });
+  const w = startModuleWorker(import.meta.url, LIVE_WORKER_MARK);
   w.unref();
   w.on('message', (m: Message) => {
     const p = pending.get(m.id);

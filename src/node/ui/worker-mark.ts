@@ -1,9 +1,9 @@
-import { isMainThread, workerData } from 'node:worker_threads';
+import { moduleWorkerData } from '../module-worker.js';
 
 /** Marks the workerData of the live-dump worker (live-worker.ts), which runs the module that started it. */
 export const LIVE_WORKER_MARK = 'dumpkit-ui-live-worker';
 
 /** True in the live-dump worker thread. */
 export function isLiveWorker(): boolean {
-  return !isMainThread && !!(workerData as Record<string, unknown> | undefined)?.[LIVE_WORKER_MARK];
+  return !!moduleWorkerData(LIVE_WORKER_MARK);
 }

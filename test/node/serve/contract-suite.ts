@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { DumpError } from '../../../src/core/errors.js';
 import type { CrashDatabase, JobQueue, NewCrash, ObjectStore, ProcessedCrash } from '../../../src/node/serve/contract.js';
 
 type Opened<T> = T & { close(): Promise<void> };
@@ -56,6 +57,25 @@ function bytes(n: number, seed = 1): Uint8Array {
     b[i] = x >>> 24;
   }
   return b;
+}
+
+/** A DumpError with this code. */
+function dumpError(code: string): (e: unknown) => boolean {
+  return (e) => e instanceof DumpError && e.code === code;
+}
+
+/**
+ * Contract methods fail by rejecting their promise, never by throwing when called: a caller that
+ * awaits later (or passes the promise on) must see the error where it awaits.
+ */
+async function rejection(call: () => Promise<unknown>, check?: (e: unknown) => boolean, message?: string): Promise<void> {
+  let p: Promise<unknown>;
+  try {
+    p = call();
+  } catch (e) {
+    assert.fail(`${message ?? 'the call'} threw synchronously instead of returning a rejected promise: ${String(e)}`);
+  }
+  await (check ? assert.rejects(p, check, message) : assert.rejects(p, message));
 }
 
 function chunked(b: Uint8Array, size: number): Uint8Array[] {
@@ -109,7 +129,7 @@ export function defineObjectStoreSuite(name: string, open: Opener<{ objects: Obj
       if (s.skip(t)) return;
       const { objects } = s.get();
       await objects.put(`${run}/x`, new Uint8Array([1]));
-      await assert.rejects(objects.put(`${run}/x`, new Uint8Array([2])));
+      await rejection(() => objects.put(`${run}/x`, new Uint8Array([2])), dumpError('REFUSED'));
       assert.deepEqual([...(await objects.get(`${run}/x`))!], [1], 'the refused put changed nothing');
       await objects.put(`${run}/x`, new Uint8Array([3, 3]), { overwrite: true });
       assert.deepEqual([...(await objects.get(`${run}/x`))!], [3, 3]);
@@ -123,10 +143,18 @@ export function defineObjectStoreSuite(name: string, open: Opener<{ objects: Obj
         yield bytes(100_000, 2);
         throw new Error('client went away');
       }
-      await assert.rejects(objects.put(`${run}/broken/one`, failing()), /client went away/);
+      await rejection(() => objects.put(`${run}/broken/one`, failing()), (e) => /client went away/.test(String(e)));
       assert.equal(await objects.get(`${run}/broken/one`), undefined);
       assert.equal(await objects.getStream(`${run}/broken/one`), undefined);
       assert.deepEqual(await collect(objects.list(`${run}/broken/`)), []);
+      const destroyed = new Readable({
+        read() {
+          this.push(Buffer.from(bytes(1000)));
+          this.destroy(new Error('socket closed'));
+        },
+      });
+      await rejection(() => objects.put(`${run}/broken/two`, destroyed));
+      assert.equal(await objects.get(`${run}/broken/two`), undefined);
       // and the key is free for a complete upload afterwards
       await objects.put(`${run}/broken/one`, new Uint8Array([5]));
       assert.deepEqual([...(await objects.get(`${run}/broken/one`))!], [5]);
@@ -142,9 +170,26 @@ export function defineObjectStoreSuite(name: string, open: Opener<{ objects: Obj
         await new Promise((r) => setTimeout(r, 20));
         yield bytes(50_000, 3);
       }
-      await assert.rejects(objects.put(`${run}/aborted`, slow(), { signal: ac.signal }));
+      await rejection(() => objects.put(`${run}/aborted`, slow(), { signal: ac.signal }));
       assert.equal(await objects.get(`${run}/aborted`), undefined);
       assert.deepEqual(await collect(objects.list(`${run}/aborted`)), []);
+    });
+
+    test('source (when the store has it) reads byte ranges of an object; absent keys give undefined', async (t) => {
+      if (s.skip(t)) return;
+      const { objects } = s.get();
+      if (!objects.source) return t.skip('this store has no ranged reads (the processor reads objects whole)');
+      const body = bytes(40_000, 5);
+      await objects.put(`${run}/ranged`, body);
+      const src = (await objects.source(`${run}/ranged`))!;
+      try {
+        assert.equal(src.size, body.length);
+        assert.deepEqual(Buffer.from(await src.read(30_000, 100)), Buffer.from(body.subarray(30_000, 30_100)));
+        assert.deepEqual(Buffer.from(await src.read(0, 4)), Buffer.from(body.subarray(0, 4)));
+      } finally {
+        await src.close?.();
+      }
+      assert.equal(await objects.source(`${run}/none`), undefined);
     });
 
     test('absent keys: get and getStream give undefined, delete is quiet; delete removes', async (t) => {
@@ -170,9 +215,9 @@ export function defineObjectStoreSuite(name: string, open: Opener<{ objects: Obj
     test('keys with "..", a leading "/" or empty parts are refused', async (t) => {
       if (s.skip(t)) return;
       const { objects } = s.get();
-      for (const k of ['../x', `${run}/../x`, '/abs', '', `${run}//x`, `${run}/./x`]) {
-        await assert.rejects(objects.put(k, new Uint8Array([1])), Error, `put ${JSON.stringify(k)}`);
-        await assert.rejects(objects.get(k), Error, `get ${JSON.stringify(k)}`);
+      for (const k of ['../x', `${run}/../x`, '/abs', '', `${run}//x`, `${run}/./x`, `${run}/a\\b`]) {
+        await rejection(() => objects.put(k, new Uint8Array([1])), dumpError('INVALID_ARGUMENT'), `put ${JSON.stringify(k)}`);
+        await rejection(() => objects.get(k), dumpError('INVALID_ARGUMENT'), `get ${JSON.stringify(k)}`);
       }
     });
 
@@ -260,7 +305,7 @@ export function defineDatabaseSuite(name: string, open: Opener<{ db: CrashDataba
       await drain(queue);
       const c = newCrash();
       await db.insertCrash(c);
-      await assert.rejects(async () => db.insertCrash({ ...c, product: 'Other' }));
+      await rejection(() => db.insertCrash({ ...c, product: 'Other' }), undefined, 'insertCrash of a duplicate id');
       assert.equal((await db.getCrash(c.id))?.product, 'Prod');
       const first = await queue.take({ leaseMs: 60_000, waitMs: 0 });
       assert.equal(first?.crashId, c.id);

@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DumpError } from '../../../core/errors.js';
 import { openDeployment, type DeploymentOptions } from '../../serve/deployment.js';
 import type { ServeLimits } from '../../serve/http.js';
+import { parseRoles } from '../../serve/roles.js';
 import { startServe } from '../../serve/server.js';
 import { reprocess } from '../../serve/web-api.js';
 
 interface ServeCliOptions extends DeploymentOptions {
+  role?: string;
   port: string;
   host: string;
-  workers: string;
+  workers?: string;
   retentionDays?: string;
   keepPerSignature?: string;
   maxDumpBytes?: string;
@@ -49,9 +52,11 @@ export function register(program: Command): void {
     .description('collect, process and group crash dumps from many machines (Breakpad/Crashpad uploads, symbols, web UI and JSON API)')
     .option('--data <dir>', 'embedded deployment: dumps, symbols and the SQLite database in this directory')
     .option('--database <url>', 'scale-out deployment: PostgreSQL (postgres://…)')
+    .option('--objects <s3-url|dir>', 'scale-out deployment: dumps and symbols in S3 (s3://bucket[/prefix]?endpoint=…) or a folder every machine mounts')
+    .option('--role <roles>', 'what this process runs: collector, processor, web, or a comma list (default: all)')
     .option('--port <n>', 'TCP port (0: any free one)', '8080')
     .option('--host <addr>', 'address to listen on (loopback by default; the web pages have no login)', '127.0.0.1')
-    .option('--workers <n>', 'processing jobs in hand at once in this process (they share one thread: more only overlap I/O; 0: no processing here)', '1')
+    .option('--workers <n>', 'processing threads in this process, one job each (default: cores - 1, at least 1; 0: no processing here)')
     .option('--retention-days <n>', 'remove crashes older than this')
     .option('--keep-per-signature <n>', 'keep at most this many crashes per signature (newest)')
     .option('--max-dump-bytes <n>', 'largest minidump or attachment accepted (default 64 MiB)')
@@ -74,17 +79,20 @@ export function register(program: Command): void {
       if (opts.apiKeys) limits.apiKeys = readApiKeys(opts.apiKeys);
       const days = count(opts.retentionDays, '--retention-days', 1);
       const per = count(opts.keepPerSignature, '--keep-per-signature', 1);
+      const roles = parseRoles(opts.role);
       const deployment = await openDeployment(opts);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       let handle;
       try {
         handle = await startServe({
           deployment,
+          roles,
           host: opts.host,
           port: count(opts.port, '--port')!,
           limits,
+          processorThreads: { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.database !== undefined ? { database: opts.database } : {}), ...(opts.objects !== undefined ? { objects: opts.objects } : {}) },
           processor: {
-            workers: count(opts.workers, '--workers')!,
+            workers: count(opts.workers, '--workers') ?? Math.max(1, availableParallelism() - 1),
             ...(opts.allThreads ? { allThreads: true } : {}),
             ...(opts.leaseSeconds !== undefined ? { leaseMs: count(opts.leaseSeconds, '--lease-seconds', 1)! * 1000 } : {}),
             // The end-to-end tests' way to have a job in hand when they kill the process.
@@ -122,11 +130,12 @@ export function register(program: Command): void {
     .description('process crashes again (after their symbols arrived): by id, by signature, or all')
     .option('--data <dir>', 'embedded deployment directory')
     .option('--database <url>', 'scale-out deployment (postgres://…)')
+    .option('--objects <s3-url|dir>', "the scale-out deployment's object store")
     .option('--id <id>', 'one crash (bp-…)')
     .option('--signature <s>', 'every crash with this signature')
     .option('--all', 'every crash')
     .action(async (_opts: unknown, cmd: Command) => {
-      // --data/--database are also `serve`'s own options: commander gives them to the parent.
+      // --data/--database/--objects are also `serve`'s own options: commander gives them to the parent.
       const opts = cmd.optsWithGlobals<DeploymentOptions & { id?: string; signature?: string; all?: boolean }>();
       if ([opts.id, opts.signature, opts.all].filter((x) => x !== undefined).length !== 1) {
         throw new DumpError('INVALID_ARGUMENT', 'give exactly one of --id, --signature, --all');

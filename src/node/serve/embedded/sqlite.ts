@@ -86,6 +86,15 @@ function mapSqliteError(e: unknown): never {
   throw e;
 }
 
+/** Runs one synchronous better-sqlite3 call with its errors mapped (full → NO_SPACE, busy → BUSY). */
+function sql<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    return mapSqliteError(e);
+  }
+}
+
 /** Opens (creating when needed) the SQLite file both parts share. */
 export function openSqlite(path: string): Database.Database {
   const db = new Database(path);
@@ -128,35 +137,28 @@ export class SqliteCrashDatabase implements CrashDatabase {
     });
   }
 
-  insertCrash(crash: NewCrash): Promise<void> {
-    try {
+  async insertCrash(crash: NewCrash): Promise<void> {
+    sql(() => {
       this.insertTx(crash);
-    } catch (e) {
-      mapSqliteError(e);
-    }
+    });
     this.wake.emit('job');
-    return Promise.resolve();
   }
 
-  getCrash(id: CrashId): Promise<CrashRow | undefined> {
+  async getCrash(id: CrashId): Promise<CrashRow | undefined> {
     const r = this.db.prepare('SELECT * FROM crashes WHERE id = ?').get(id) as Row | undefined;
-    return Promise.resolve(r && rowOf(r));
+    return r && rowOf(r);
   }
 
-  storeProcessed(id: CrashId, result: ProcessedCrash): Promise<void> {
-    try {
+  async storeProcessed(id: CrashId, result: ProcessedCrash): Promise<void> {
+    sql(() => {
       this.db
         .prepare(`UPDATE crashes SET state = 'processed', processed_at = ?, signature = ?, error = NULL, processed = ?, modules = ? WHERE id = ?`)
         .run(Date.now(), result.signature, JSON.stringify(result), moduleNamesOf(result), id);
-    } catch (e) {
-      mapSqliteError(e);
-    }
-    return Promise.resolve();
+    });
   }
 
-  storeFailed(id: CrashId, error: string): Promise<void> {
-    this.db.prepare(`UPDATE crashes SET state = 'failed', processed_at = ?, error = ? WHERE id = ? AND state != 'processed'`).run(Date.now(), error, id);
-    return Promise.resolve();
+  async storeFailed(id: CrashId, error: string): Promise<void> {
+    sql(() => this.db.prepare(`UPDATE crashes SET state = 'failed', processed_at = ?, error = ? WHERE id = ? AND state != 'processed'`).run(Date.now(), error, id));
   }
 
   private where(q: Omit<CrashQuery, 'limit' | 'offset'>): { sql: string; args: unknown[] } {
@@ -172,15 +174,15 @@ export class SqliteCrashDatabase implements CrashDatabase {
     return { sql: cond.length ? `WHERE ${cond.join(' AND ')}` : '', args };
   }
 
-  findCrashes(q: CrashQuery): Promise<CrashRow[]> {
+  async findCrashes(q: CrashQuery): Promise<CrashRow[]> {
     const w = this.where(q);
     const rows = this.db
       .prepare(`SELECT * FROM crashes ${w.sql} ORDER BY received_at DESC, id LIMIT ? OFFSET ?`)
       .all(...w.args, Math.min(q.limit ?? 100, 10_000), q.offset ?? 0) as Row[];
-    return Promise.resolve(rows.map(rowOf));
+    return rows.map(rowOf);
   }
 
-  signatures(q: { product?: string; version?: string; from?: Date; to?: Date; limit?: number }): Promise<SignatureCount[]> {
+  async signatures(q: { product?: string; version?: string; from?: Date; to?: Date; limit?: number }): Promise<SignatureCount[]> {
     const w = this.where({ ...q, state: 'processed' });
     const rows = this.db
       .prepare(
@@ -189,10 +191,10 @@ export class SqliteCrashDatabase implements CrashDatabase {
          FROM crashes ${w.sql} GROUP BY signature, version, day`,
       )
       .all(...w.args) as SignatureRow[];
-    return Promise.resolve(signatureCounts(rows, q.limit ?? 100));
+    return signatureCounts(rows, q.limit ?? 100);
   }
 
-  prune(opts: { before?: Date; keepPerSignature?: number }): Promise<string[]> {
+  async prune(opts: { before?: Date; keepPerSignature?: number }): Promise<string[]> {
     const doomed: { id: string; dump_key: string; attachments: string }[] = [];
     if (opts.before) doomed.push(...(this.db.prepare('SELECT id, dump_key, attachments FROM crashes WHERE received_at < ?').all(opts.before.getTime()) as typeof doomed));
     if (opts.keepPerSignature !== undefined) {
@@ -217,25 +219,21 @@ export class SqliteCrashDatabase implements CrashDatabase {
         for (const a of JSON.parse(d.attachments) as { key: string }[]) keys.add(a.key);
       }
     })();
-    return Promise.resolve([...keys]);
+    return [...keys];
   }
 
-  putSymbolFile(debugFile: string, debugId: string, key: string): Promise<void> {
-    try {
+  async putSymbolFile(debugFile: string, debugId: string, key: string): Promise<void> {
+    sql(() => {
       this.db.prepare('INSERT OR REPLACE INTO symbols (debug_file, debug_id, key) VALUES (?, ?, ?)').run(debugFile, debugId.toUpperCase(), key);
-    } catch (e) {
-      mapSqliteError(e);
-    }
-    return Promise.resolve();
+    });
   }
 
-  symbolKey(debugFile: string, debugId: string): Promise<string | undefined> {
+  async symbolKey(debugFile: string, debugId: string): Promise<string | undefined> {
     const r = this.db.prepare('SELECT key FROM symbols WHERE debug_file = ? AND debug_id = ?').get(debugFile, debugId.toUpperCase()) as { key: string } | undefined;
-    return Promise.resolve(r?.key);
+    return r?.key;
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  async close(): Promise<void> {
   }
 }
 
@@ -267,14 +265,11 @@ export class SqliteJobQueue implements JobQueue {
     );
   }
 
-  enqueue(crashId: CrashId): Promise<void> {
-    try {
+  async enqueue(crashId: CrashId): Promise<void> {
+    sql(() => {
       this.db.prepare('INSERT INTO jobs (crash_id) VALUES (?)').run(crashId);
-    } catch (e) {
-      mapSqliteError(e);
-    }
+    });
     this.wake.emit('job');
-    return Promise.resolve();
   }
 
   private takeNow(leaseMs: number): Job | undefined {
@@ -287,7 +282,7 @@ export class SqliteJobQueue implements JobQueue {
     const deadline = Date.now() + opts.waitMs;
     for (;;) {
       if (opts.signal?.aborted) return undefined;
-      const job = this.takeNow(opts.leaseMs);
+      const job = sql(() => this.takeNow(opts.leaseMs));
       if (job) return job;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
@@ -305,24 +300,24 @@ export class SqliteJobQueue implements JobQueue {
     }
   }
 
-  complete(job: Job): Promise<void> {
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(Number(job.id));
-    return Promise.resolve();
+  async complete(job: Job): Promise<void> {
+    sql(() => this.db.prepare('DELETE FROM jobs WHERE id = ?').run(Number(job.id)));
   }
 
-  fail(job: Job, error: string): Promise<void> {
-    if (job.attempt >= this.maxAttempts) this.db.prepare('UPDATE jobs SET dead = 1, error = ? WHERE id = ?').run(error, Number(job.id));
-    else this.db.prepare('UPDATE jobs SET lease_until = ?, error = ? WHERE id = ?').run(Date.now() + 1000 * 2 ** job.attempt, error, Number(job.id));
-    return Promise.resolve();
+  async fail(job: Job, error: string): Promise<void> {
+    sql(() =>
+      job.attempt >= this.maxAttempts
+        ? this.db.prepare('UPDATE jobs SET dead = 1, error = ? WHERE id = ?').run(error, Number(job.id))
+        : this.db.prepare('UPDATE jobs SET lease_until = ?, error = ? WHERE id = ?').run(Date.now() + 1000 * 2 ** job.attempt, error, Number(job.id)),
+    );
   }
 
-  depth(): Promise<number> {
+  async depth(): Promise<number> {
     const r = this.db.prepare('SELECT count(*) AS n FROM jobs WHERE dead = 0').get() as { n: number };
-    return Promise.resolve(r.n);
+    return r.n;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.wake.emit('job');
-    return Promise.resolve();
   }
 }

@@ -4,12 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileObjectStore } from '../../../../src/node/serve/embedded/file-object-store.js';
-import { defineObjectStoreContract } from '../object-store-contract.js';
 
-defineObjectStoreContract('FileObjectStore', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dumpkit-objects-'));
-  return { store: new FileObjectStore(join(dir, 'objects')), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-});
+// The ObjectStore contract runs on FileObjectStore in test/node/serve/contract.test.ts; here what only files have.
 
 test('FileObjectStore writes files with mode 0600, leaves no temporary file, and tells its free space', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dumpkit-objects-'));

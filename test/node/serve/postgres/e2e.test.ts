@@ -2,7 +2,7 @@
 // PostgreSQL for crashes and the queue, a shared folder for the objects.
 import { after, test } from 'node:test';
 import { dropTestDatabases, testDatabase } from '../../../helpers/postgres.js';
-import { scaleOutDeployment, scaleOutEnv } from '../../../helpers/serve-scale-out.js';
+import { scaleOutDeployment } from '../../../helpers/serve-scale-out.js';
 import { defineServeSuite } from '../e2e-suite.js';
 
 after(dropTestDatabases);
@@ -10,7 +10,5 @@ const db = await testDatabase();
 if (db.skip !== undefined) test('scale-out end to end', { skip: db.skip }, () => undefined);
 else {
   const dep = scaleOutDeployment(db.url);
-  // every dumpkit child of this file (serve, serve reprocess, symbols upload) opens the same deployment
-  Object.assign(process.env, scaleOutEnv(dep.objects));
   defineServeSuite('scale-out (--database postgres://…, objects in a shared folder)', async () => dep);
 }

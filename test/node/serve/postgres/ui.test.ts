@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import { launchBrowser, noBrowserReason } from '../../../helpers/playwright.js';
 import { dropTestDatabases, testDatabase } from '../../../helpers/postgres.js';
-import { scaleOutDeployment, scaleOutEnv } from '../../../helpers/serve-scale-out.js';
+import { scaleOutDeployment } from '../../../helpers/serve-scale-out.js';
 import { defineServeUiTest } from '../e2e-suite.js';
 
 after(dropTestDatabases);
@@ -10,6 +10,5 @@ const db = await testDatabase();
 if (db.skip !== undefined) test('scale-out web pages', { skip: db.skip }, () => undefined);
 else {
   const dep = scaleOutDeployment(db.url);
-  Object.assign(process.env, scaleOutEnv(dep.objects)); // `dumpkit symbols upload` and the server alike
   defineServeUiTest('scale-out (PostgreSQL)', async () => dep, noBrowserReason(), launchBrowser);
 }
