@@ -28,7 +28,7 @@ function dumpkit(args, { allowFail = false, maxLines = 40 } = {}) {
   return r;
 }
 
-step('build (npm run build: tsc → dist/, esbuild → dist/cli/)');
+step('build (npm run build: tsc → dist/, Vite → dist/ui/, esbuild → dist/cli/)');
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 rmSync(out, { recursive: true, force: true });
@@ -67,4 +67,4 @@ dumpkit(['analyze', `${out}/kernel.dmp`], { maxLines: 45 });
 dumpkit(['ps', `${out}/kernel.dmp`], { maxLines: 12 });
 dumpkit(['dbg', `${out}/kernel.dmp`, '-c', '!process 0 0 explorer.exe; .bugcheck; q'], { maxLines: 25 });
 
-process.stdout.write(`\nDone: the files are in ./${out}. Try: node bin/dumpkit.cjs info --json ${out}/small.dmp\n`);
+process.stdout.write(`\nDone: the files are in ./${out}. Try: node bin/dumpkit.cjs info --json ${out}/small.dmp, or node bin/dumpkit.cjs ui (the Processes page and the viewer in a browser)\n`);
