@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { relative, sep, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { DumpError } from '../../core/errors.js';
 import { parseVariety } from '../../core/minidump/varieties.js';
 import { captureProcess } from '../capture/capture.js';
 import { PtraceTarget } from '../capture/ptrace-target.js';
-import { defaultDumpName } from '../capture/processes.js';
-import { onlyErrno } from '../errno.js';
+import { defaultDumpName, processName } from '../capture/processes.js';
 import { FileSink, nextFreeName } from '../file-sink.js';
 import type { JobContext } from './jobs.js';
 import { liveDumpInWorker } from './live-worker.js';
@@ -16,16 +14,6 @@ type JobResult = { file: string; path: string; result: Record<string, unknown> }
 
 function relativeName(root: string, path: string): string {
   return relative(root, path).split(sep).join('/');
-}
-
-/** The process's name for the file name (its comm, made safe), or NO_SUCH_PROCESS. */
-export function processName(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().replace(/[^\w.+-]/g, '_') || 'process';
-  } catch (e) {
-    onlyErrno(e);
-    throw new DumpError('NO_SUCH_PROCESS', `no process with id ${pid}`);
-  }
 }
 
 /** The pid and variety a capture request names (`{ pid, type: "full"|"miniplus"|"mini" }`). */
