@@ -6,6 +6,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+/**
+ * What every test browser is started with: no sandbox (root), no GPU, and none of Chromium's own
+ * network traffic (this machine's closed network refuses it, many connections at a time).
+ */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** Path of a Chromium binary (DUMPKIT_CHROMIUM, else chromium / chromium-browser on PATH), or undefined. */
 export function findChromium(): string | undefined {
   const candidates = [process.env.DUMPKIT_CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter((x): x is string => !!x);
@@ -83,13 +97,7 @@ export async function runInChromium(chromium: string, script: string, timeoutMs 
     chromium,
     [
       '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_FLAGS,
       `--user-data-dir=${join(dir, 'profile')}`,
       '--remote-debugging-pipe',
       url,

@@ -1,11 +1,8 @@
 // Playwright (playwright-core) driving Debian's Chromium, headless, with background networking off
 // (this machine's closed network refuses Chromium's own connections). Tests that need it skip with
 // a message when no Chromium is installed, and must run when CI=true.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { findChromium } from './browser.js';
+import { CHROMIUM_FLAGS, findChromium } from './browser.js';
 
 /** Why browser tests cannot run here, or undefined when they can (in CI a missing Chromium is a failure). */
 export function noBrowserReason(): string | undefined {
@@ -24,27 +21,14 @@ export interface LaunchedBrowser {
 export async function launchBrowser(): Promise<LaunchedBrowser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('no Chromium');
-  const userDataDir = mkdtempSync(join(tmpdir(), 'dumpkit-chromium-'));
   const browser = await chromium.launch({
     executablePath: executablePath.includes('/') ? executablePath : `/usr/bin/${executablePath}`,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
+    args: [...CHROMIUM_FLAGS, '--disable-dev-shm-usage'],
   });
   return {
     browser,
     newContext: (opts) => browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: opts?.acceptDownloads ?? false }),
-    async close() {
-      await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
+    close: () => browser.close(),
   };
 }
