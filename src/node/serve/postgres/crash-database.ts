@@ -5,7 +5,7 @@ import type {
   CrashDatabase, CrashId, CrashQuery, CrashRow, NewCrash, ProcessedCrash, SignatureCount,
 } from '../contract.js';
 import { inTransaction, query } from './connect.js';
-import { insertJob } from './job-queue.js';
+import { CrashInsertBatcher } from './crash-batch.js';
 
 /** Most rows one findCrashes / signatures call returns. */
 export const MAX_ROWS = 1000;
@@ -81,18 +81,15 @@ function filters(q: CrashQuery, params: unknown[]): string[] {
 }
 
 export class PostgresCrashDatabase implements CrashDatabase {
-  constructor(private readonly pool: pg.Pool) {}
+  readonly inserts: CrashInsertBatcher;
 
-  async insertCrash(crash: NewCrash): Promise<void> {
-    await inTransaction(this.pool, `storing crash ${crash.id}`, async (c) => {
-      await c.query(
-        `INSERT INTO crashes (id, product, version, annotations, dump_key, dump_size, attachments, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [crash.id, crash.product, crash.version, JSON.stringify(crash.annotations), crash.dumpKey, crash.dumpSize,
-          JSON.stringify(crash.attachments), crash.receivedAt],
-      );
-      await insertJob(c, crash.id);
-    });
+  constructor(private readonly pool: pg.Pool) {
+    this.inserts = new CrashInsertBatcher(pool);
+  }
+
+  /** Stores the crash and its job, committed together with the other crashes arriving meanwhile. */
+  insertCrash(crash: NewCrash): Promise<void> {
+    return this.inserts.insert(crash);
   }
 
   async getCrash(id: CrashId): Promise<CrashRow | undefined> {

@@ -3,7 +3,7 @@
 // A taken job is leased until `lease_until`; a processor that dies loses the lease and the next
 // take() picks the job up again (at-least-once). LISTEN/NOTIFY wakes waiting processors at once;
 // a short poll covers a lost notification. The crash insert and its job go in one transaction
-// (PostgresCrashDatabase.insertCrash calls insertJob on the same connection).
+// (PostgresCrashDatabase.insertCrash, through crash-batch.ts, inserts both in one statement).
 import type pg from 'pg';
 import type { CrashId, Job, JobQueue } from '../contract.js';
 import { DumpError } from '../../../core/errors.js';
