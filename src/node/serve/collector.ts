@@ -12,6 +12,8 @@ import { Diagnostics } from '../../core/diagnostics.js';
 import { DumpError } from '../../core/errors.js';
 import { StreamType } from '../../core/minidump/constants.js';
 import { Minidump } from '../../core/minidump/minidump.js';
+import type { ByteSource } from '../../core/bytes/byte-source.js';
+import { MemorySource } from '../../core/bytes/memory-source.js';
 import type { Deployment, NewCrash } from './contract.js';
 import { apiKeyOf, sendText, type ServeLimits } from './http.js';
 import { objectSource } from './processor.js';
@@ -34,9 +36,19 @@ class Refusal extends Error {
   }
 }
 
-/** Why a stored minidump is not one dumpkit can process, or undefined when it is readable. */
-export async function minidumpProblem(deployment: Deployment, key: string): Promise<string | undefined> {
-  const source = await objectSource(deployment.objects, key);
+/**
+ * Dumps up to this size are also kept in memory while they stream into the store, and checked from
+ * there (the bytes stored are the same) instead of being read back; larger ones are read back. At
+ * most `--max-in-flight` × this much memory.
+ */
+export const CHECK_IN_MEMORY_BYTES = 256 * 1024;
+
+/**
+ * Why a stored minidump is not one dumpkit can process, or undefined when it is readable. `bytes`,
+ * when given, are the whole stored minidump (kept while it streamed in).
+ */
+export async function minidumpProblem(deployment: Deployment, key: string, bytes?: Uint8Array): Promise<string | undefined> {
+  const source: ByteSource | undefined = bytes ? new MemorySource(bytes, key) : await objectSource(deployment.objects, key);
   if (!source) return 'the minidump was not stored';
   try {
     const dump = await Minidump.open(source, { diagnostics: new Diagnostics() });
@@ -114,11 +126,11 @@ export class Collector {
     const receivedAt = new Date();
     const stored: string[] = [];
     try {
-      const crash = await this.receive(req, type, encoding, id, receivedAt, stored);
+      const { dumpBytes, ...crash } = await this.receive(req, type, encoding, id, receivedAt, stored);
       if (limits.apiKeys?.[crash.product] && (key === undefined || !limits.apiKeys[crash.product]!.includes(key))) {
         throw new Refusal(403, `the API key is not one of product ${crash.product}'s`);
       }
-      const problem = await minidumpProblem(deployment, crash.dumpKey);
+      const problem = await minidumpProblem(deployment, crash.dumpKey, dumpBytes);
       if (problem) throw new Refusal(400, problem);
       try {
         await deployment.db.insertCrash(crash);
@@ -138,9 +150,9 @@ export class Collector {
   }
 
   /** Streams the form into the store; the NewCrash to record (its objects listed in `stored`). */
-  private receive(req: IncomingMessage, type: string, encoding: string, id: string, receivedAt: Date, stored: string[]): Promise<NewCrash> {
+  private receive(req: IncomingMessage, type: string, encoding: string, id: string, receivedAt: Date, stored: string[]): Promise<NewCrash & { dumpBytes?: Uint8Array }> {
     const { limits, deployment } = this;
-    return new Promise<NewCrash>((resolve, reject) => {
+    return new Promise<NewCrash & { dumpBytes?: Uint8Array }>((resolve, reject) => {
       const ac = new AbortController();
       let failed = false;
       const fail = (e: unknown) => {
@@ -169,7 +181,7 @@ export class Collector {
       const annotations: Record<string, string> = {};
       const attachments: NewCrash['attachments'] = [];
       const puts: Promise<void>[] = [];
-      let dump: { key: string; size: number } | undefined;
+      let dump: { key: string; size: number; head?: Uint8Array[] } | undefined;
       const day = receivedAt.toISOString().slice(0, 10);
       bb.on('field', (name, value, info) => {
         if (info.valueTruncated) return fail(new Refusal(413, `field ${name} is longer than ${limits.maxFieldBytes} bytes`));
@@ -187,15 +199,20 @@ export class Collector {
           key = `attachments/${id}/${attachments.length}-${name}`;
         }
         stored.push(key);
-        const entry = { key, size: 0 };
-        if (name === 'upload_file_minidump') dump = entry;
+        const entry: { key: string; size: number; head?: Uint8Array[] } = { key, size: 0 };
+        let body: Readable | AsyncIterable<Uint8Array> = stream;
+        if (name === 'upload_file_minidump') {
+          dump = entry;
+          entry.head = [];
+          body = keepHead(stream, entry);
+        }
         let over = false;
         stream.on('limit', () => {
           over = true;
           fail(new Refusal(413, `file part ${name} is larger than ${limits.maxDumpBytes} bytes`));
         });
         puts.push(
-          deployment.objects.put(key, stream, { signal: ac.signal }).then(
+          deployment.objects.put(key, body, { signal: ac.signal }).then(
             ({ size }) => {
               entry.size = size;
               if (over || stream.truncated) fail(new Refusal(413, `file part ${name} is larger than ${limits.maxDumpBytes} bytes`));
@@ -219,7 +236,8 @@ export class Collector {
           const product = annotations.prod ?? annotations.ProductName ?? annotations.product;
           const version = annotations.ver ?? annotations.Version ?? annotations.version;
           if (!product) return fail(new Refusal(400, 'no prod (product name) field'));
-          resolve({ id, product, version: version ?? '', annotations, dumpKey: dump.key, dumpSize: dump.size, attachments, receivedAt });
+          const dumpBytes = dump.head && Buffer.concat(dump.head);
+          resolve({ id, product, version: version ?? '', annotations, dumpKey: dump.key, dumpSize: dump.size, attachments, receivedAt, dumpBytes });
         });
       });
       req.on('aborted', () => fail(new Refusal(400, 'the client closed the connection mid-upload')));
@@ -230,6 +248,19 @@ export class Collector {
         req.pipe(gunzip).pipe(bb);
       } else req.pipe(bb);
     });
+  }
+}
+
+/** Passes `stream` on, keeping its chunks in `entry.head` while they add up to CHECK_IN_MEMORY_BYTES at most (dropped past that). */
+async function* keepHead(stream: Readable, entry: { head?: Uint8Array[] }): AsyncIterable<Uint8Array> {
+  let kept = 0;
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    if (entry.head) {
+      kept += chunk.length;
+      if (kept <= CHECK_IN_MEMORY_BYTES) entry.head.push(chunk);
+      else delete entry.head;
+    }
+    yield chunk;
   }
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openEmbeddedDeployment } from '../../../src/node/serve/embedded/deployment.js';
 import type { ServeLimits } from '../../../src/node/serve/http.js';
+import { CHECK_IN_MEMORY_BYTES } from '../../../src/node/serve/collector.js';
 import { startServe } from '../../../src/node/serve/server.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
 
@@ -42,6 +43,42 @@ test('per-product API keys: none is 401, another product\'s is 403, the product\
       assert.equal(ok.status, 200, ok.body);
       assert.equal((await fetch(`${url}symbols`, { method: 'POST', body: new FormData() })).status, 401);
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a minidump is checked from the bytes kept while it streamed in, or read back from the store when larger; corrupt ones are refused either way', { skip: corpusSkip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dumpkit-check-'));
+  const small = readFileSync(corpusFile('minidump/breakpad/minidump2.dmp'));
+  assert.ok(small.length < CHECK_IN_MEMORY_BYTES);
+  // the same minidump padded past the in-memory bound (bytes after its last stream do not change it)
+  const large = Buffer.concat([small, Buffer.alloc(CHECK_IN_MEMORY_BYTES + 4096 - small.length)]);
+  // a stream directory pointing past the end of the file: readable header, unreadable directory
+  const corrupt = (b: Buffer): Buffer => {
+    const c = Buffer.from(b);
+    c.writeUInt32LE(c.length + 1000, 12); // StreamDirectoryRva
+    return c;
+  };
+  try {
+    await withServer(dir, { minFreeBytes: 0 }, async (url, dep) => {
+      for (const [what, dump] of [['small', small], ['large', large]] as const) {
+        const ok = await upload(url, { prod: 'Check', ver: what }, dump);
+        assert.equal(ok.status, 200, `${what}: ${ok.body}`);
+        const id = /^CrashID=(bp-[0-9a-f-]+)$/m.exec(ok.body)![1]!;
+        const row = await dep.db.getCrash(id);
+        assert.equal(row?.dumpSize, dump.length, what);
+        assert.deepEqual(await dep.objects.get(row.dumpKey), new Uint8Array(dump), `${what}: stored byte for byte`);
+        const bad = await upload(url, { prod: 'Check', ver: what }, corrupt(dump));
+        assert.equal(bad.status, 400, `${what} corrupt: ${bad.body}`);
+        assert.match(bad.body, /^not a readable minidump: stream directory \(9 entries = 108 bytes at 0x[0-9a-f]+\) runs past the end of the file/, what);
+        assert.ok(!bad.body.includes(dir), `${what}: the reason does not show the server's paths: ${bad.body}`);
+      }
+      assert.equal((await dep.db.findCrashes({ product: 'Check' })).length, 2, 'only the two readable ones are recorded');
+    });
+    const left: string[] = [];
+    for await (const k of openEmbeddedDeployment(dir).objects.list('dumps/')) left.push(k);
+    assert.equal(left.length, 2, `no refused dump stays in the store: ${left.join(', ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
