@@ -12,7 +12,7 @@
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,30 @@ function rssMiB(pid: number): number {
   return Number(m![1]) / 1024;
 }
 
+/** CPU time (user + system, ms) a process has used so far, all its threads; 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** The postmaster and its backends (every process whose parent is the postmaster). */
+function clusterPids(postmaster: number): number[] {
+  const pids = [postmaster];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 async function count(url: string, sql: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -92,8 +116,17 @@ export async function run(): Promise<void> {
     // 1. Two collectors.
     const collectors = await Promise.all([0, 1].map(() => serve([...common, '--role', 'collector'])));
     let results: autocannon.Result[];
+    const cluster = clusterPids(server.pid()); // backends of the collectors' pools start lazily: counted again after
+    const before = { collectors: collectors.map((c) => cpuMs(c.proc.pid!)), postgres: new Map(cluster.map((p) => [p, cpuMs(p)])), self: process.cpuUsage() };
+    let cpu: { collectors: number; postgres: number; autocannon: number };
     try {
       results = await Promise.all(collectors.map((c) => hammer(c.url, body, type, { duration: DURATION, connections: CONNECTIONS })));
+      const self = process.cpuUsage(before.self);
+      cpu = {
+        collectors: collectors.reduce((a, c, i) => a + cpuMs(c.proc.pid!) - before.collectors[i]!, 0),
+        postgres: clusterPids(server.pid()).reduce((a, p) => a + cpuMs(p) - (before.postgres.get(p) ?? 0), 0),
+        autocannon: (self.user + self.system) / 1000,
+      };
     } finally {
       await Promise.all(collectors.map((c) => c.stop()));
     }
@@ -103,7 +136,10 @@ export async function run(): Promise<void> {
     process.stdout.write(
       `uploads, scale-out (PostgreSQL fsync on, objects in a folder; 2 collector processes, ${CONNECTIONS} connections each, ${body.length} B form, ${DURATION} s):\n` +
         `  ${(ok / DURATION).toFixed(0)} accepted/s, p99 ${Math.max(...results.map((r) => r.latency.p99))} ms, p50 ${Math.max(...results.map((r) => r.latency.p50))} ms, ` +
-        `${ok} accepted (${stored} rows in crashes), ${other} other\n`,
+        `${ok} accepted (${stored} rows in crashes), ${other} other\n` +
+        `  CPU per accepted upload: collectors ${(cpu.collectors / ok).toFixed(2)} ms, PostgreSQL ${(cpu.postgres / ok).toFixed(2)} ms, ` +
+        `autocannon ${(cpu.autocannon / ok).toFixed(2)} ms: ${((cpu.collectors + cpu.postgres + cpu.autocannon) / ok).toFixed(2)} ms of the 2 cores' ` +
+        `${(2000 / Math.max(1, ok / DURATION)).toFixed(2)} ms per upload at this rate\n`,
     );
 
     // 2. One processor with symbols.
@@ -124,7 +160,8 @@ export async function run(): Promise<void> {
       await processor.stop();
     }
 
-    // 3. Soak.
+    // 3. Soak (DUMPKIT_BENCH_SOAK_SECONDS=0 leaves it out).
+    if (SOAK <= 0) return void process.stdout.write('soak: left out (DUMPKIT_BENCH_SOAK_SECONDS=0)\n');
     await count(db, 'SELECT count(*) AS n FROM (SELECT 1) x');
     const col = await serve([...common, '--role', 'collector']);
     const wrk = await serve([...common, '--role', 'processor', '--workers', '2']);
