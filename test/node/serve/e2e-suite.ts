@@ -398,6 +398,10 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
         const noProd = curl(['-F', `upload_file_minidump=@${dump2()}`, `${s.url}submit`]);
         assert.equal(noProd.status, 400);
         assert.match(noProd.body, /prod/);
+        // sym_upload's sym-upload-v2 API is not there: it is told so (it prints the body).
+        const v2 = curl([`${s.url}symbols/v1/symbols/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1:checkStatus`]);
+        assert.equal(v2.status, 501);
+        assert.match(v2.body, /sym-upload-v2 is not supported.*sym-upload-v1/);
         const notForm = curl(['--data-binary', `@${dump2()}`, `${s.url}submit`]);
         assert.equal(notForm.status, 415);
         assert.equal((await getJson<{ crashes: unknown[] }>(`${s.url}api/crashes?product=Bad`)).crashes.length, before);
@@ -523,6 +527,10 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
           assert.equal(r.status, 0, r.stdout + r.stderr);
           assert.equal(r.stdout, 'Successfully sent the symbol file.\n');
         }
+        // sym-upload-v2 (another API) is refused with a reason the tool prints.
+        const v2 = await runAsync(breakpadSymUpload!, ['-p', 'sym-upload-v2', '-k', key, syms[0]!.path, `${t.url}symbols`]);
+        assert.equal(v2.status, 1, v2.stdout + v2.stderr);
+        assert.match(v2.stdout, /sym-upload-v2 is not supported/);
         // Stored under its debug file and id, the bytes as sent.
         const storage = await openDeployment(storageOptions(d.storageArgs));
         try {
