@@ -116,3 +116,18 @@ export const minidumpStackwalk = process.env.DUMPKIT_MINIDUMP_STACKWALK || undef
 export const stackwalkSkip: string | false = minidumpStackwalk
   ? false
   : "set DUMPKIT_MINIDUMP_STACKWALK=/path/to/minidump_stackwalk (Breakpad's, see docs/interop.md) to run";
+
+/**
+ * Breakpad's upload tools (src/tools/linux/symupload/minidump_upload.cc and sym_upload.cc), built
+ * outside the repo (docs/interop.md): DUMPKIT_BREAKPAD_MINIDUMP_UPLOAD=/work/ext/breakpad/bin/minidump_upload,
+ * DUMPKIT_BREAKPAD_SYM_UPLOAD=/work/ext/breakpad/bin/sym_upload.
+ */
+export const breakpadMinidumpUpload = process.env.DUMPKIT_BREAKPAD_MINIDUMP_UPLOAD || undefined;
+export const breakpadSymUpload = process.env.DUMPKIT_BREAKPAD_SYM_UPLOAD || undefined;
+const unsetUploadTools = [
+  ['DUMPKIT_BREAKPAD_MINIDUMP_UPLOAD', breakpadMinidumpUpload, 'minidump_upload'],
+  ['DUMPKIT_BREAKPAD_SYM_UPLOAD', breakpadSymUpload, 'sym_upload'],
+].filter(([, path]) => !path);
+export const breakpadUploadSkip: string | false = unsetUploadTools.length
+  ? `set ${unsetUploadTools.map(([env, , tool]) => `${env}=/path/to/${tool}`).join(' and ')} (Breakpad's, see docs/interop.md) to run`
+  : false;

@@ -122,6 +122,12 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       return collector.handle(req, res);
     }
     if (collector && req.method === 'POST' && url.pathname === '/symbols') return handleSymbolUpload(deployment, limits, req, res);
+    // sym_upload -p sym-upload-v2 talks to a symbol-collector API under the URL it is given
+    // (GET …/v1/symbols/<file>/<id>:checkStatus, POST …/v1/uploads:create, …); it prints this body.
+    if (collector && url.pathname.startsWith('/symbols/v1/')) {
+      req.resume();
+      return sendText(res, 501, "sym-upload-v2 is not supported: upload with sym_upload's default protocol, sym-upload-v1 (a form POST to /symbols)\n");
+    }
     if (url.pathname === '/healthz') return sendText(res, draining ? 503 : 200, draining ? 'draining\n' : 'ok\n');
     if (!roles.web) return sendText(res, 404, 'this process runs no web pages\n');
     const problem = webRequestProblem(req, hosts, host !== '127.0.0.1' && host !== '::1' && host !== 'localhost');

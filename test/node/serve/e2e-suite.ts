@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { openDeployment, type DeploymentOptions } from '../../../src/node/serve/deployment.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
+import { breakpadMinidumpUpload, breakpadSymUpload, breakpadUploadSkip } from '../../helpers/interop-tools.js';
 import { projectRoot, tsxLoader } from '../../helpers/cli.js';
 
 export interface ServeInstance {
@@ -35,20 +37,23 @@ export interface DeploymentUnderTest {
 const mainTs = join(projectRoot, 'src/node/cli/main.ts');
 
 /**
- * Runs the CLI without blocking this process (spawnSync would stall the event loop for seconds,
+ * Runs a program without blocking this process (spawnSync would stall the event loop for seconds,
  * long enough for the server to close kept-alive sockets the client then reuses).
  */
-export function runCliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runAsync(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', tsxLoader, mainTs, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     p.on('error', reject);
-    p.on('exit', (status) => resolve({ status, stdout, stderr }));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** The dumpkit CLI from source, without blocking this process. */
+export const runCliAsync = (args: string[]) => runAsync(process.execPath, ['--import', tsxLoader, mainTs, ...args]);
 
 /** Spawns `dumpkit serve <args> --port 0` from source and waits for the URL line it prints. */
 export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<ServeInstance> {
@@ -141,11 +146,16 @@ export function crashpadUpload(url: string, dump: string, fields: Record<string,
   return curl([...Object.entries(fields).flatMap(([k, v]) => ['-F', `${k}=${v}`]), '-F', `upload_file_minidump=@${dump}`, ...extra, `${url}submit`]);
 }
 
+/** The crash id in an accepted upload's answer body, which must be exactly `CrashID=bp-<uuid>\n`. */
+export function crashIdIn(body: string): string {
+  const m = /^CrashID=(bp-[0-9a-f-]{36})\n$/.exec(body);
+  assert.ok(m, `answer ${JSON.stringify(body)} is not CrashID=bp-<uuid>`);
+  return m[1]!;
+}
+
 export function crashIdOf(r: CurlResult): string {
   assert.equal(r.status, 200, `upload refused: ${r.status} ${r.body}`);
-  const m = /^CrashID=(bp-[0-9a-f-]{36})\n$/.exec(r.body);
-  assert.ok(m, `answer ${JSON.stringify(r.body)} is not CrashID=bp-<uuid>`);
-  return m[1]!;
+  return crashIdIn(r.body);
 }
 
 export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
@@ -231,6 +241,25 @@ async function waitStatus(url: string, ok: (s: { collector: { inFlight: number }
     if (Date.now() > end) throw new Error('status condition not reached');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The storage options a deployment's `storageArgs` name (to open it in this process, as `serve reprocess` does). */
+function storageOptions(args: string[]): DeploymentOptions {
+  const opts: DeploymentOptions = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = { '--data': 'data', '--database': 'database', '--objects': 'objects' }[args[i]!] as keyof DeploymentOptions | undefined;
+    assert.ok(name && args[i + 1] !== undefined, `unexpected storage arguments ${args.join(' ')}`);
+    opts[name] = args[i + 1];
+  }
+  return opts;
+}
+
+/** Breakpad's minidump_upload (-p product -v version); `response` is the answer body it prints after "Response:". */
+async function minidumpUpload(url: string, dump: string, product: string, version: string): Promise<{ status: number | null; stdout: string; stderr: string; response: string | undefined }> {
+  const r = await runAsync(breakpadMinidumpUpload!, ['-p', product, '-v', version, dump, url]);
+  const at = r.stdout.indexOf('\nResponse:\n');
+  // It prints the body, then a newline of its own.
+  return { ...r, response: at < 0 ? undefined : r.stdout.slice(at + '\nResponse:\n'.length).replace(/\n$/, '') };
 }
 
 export function defineServeSuite(name: string, makeDeployment: () => Promise<DeploymentUnderTest>): void {
@@ -369,6 +398,10 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
         const noProd = curl(['-F', `upload_file_minidump=@${dump2()}`, `${s.url}submit`]);
         assert.equal(noProd.status, 400);
         assert.match(noProd.body, /prod/);
+        // sym_upload's sym-upload-v2 API is not there: it is told so (it prints the body).
+        const v2 = curl([`${s.url}symbols/v1/symbols/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1:checkStatus`]);
+        assert.equal(v2.status, 501);
+        assert.match(v2.body, /sym-upload-v2 is not supported.*sym-upload-v1/);
         const notForm = curl(['--data-binary', `@${dump2()}`, `${s.url}submit`]);
         assert.equal(notForm.status, 415);
         assert.equal((await getJson<{ crashes: unknown[] }>(`${s.url}api/crashes?product=Bad`)).crashes.length, before);
@@ -454,6 +487,83 @@ export function defineServeSuite(name: string, makeDeployment: () => Promise<Dep
       const listed = (await getJson<{ crashes: { id: string }[] }>(`${s.url}api/crashes?product=Kill`)).crashes;
       assert.deepEqual(listed.map((x) => x.id), [id]);
       await waitStatus(s.url, (st) => st.queueDepth === 0);
+    });
+
+    test("Breakpad's own minidump_upload and sym_upload (sym-upload-v1) upload to it: CrashID parsed, the crash processed with the symbols sym_upload stored", { skip: breakpadUploadSkip }, async () => {
+      // A deployment of its own: the suite's server gets test_app's symbols in another test, and this
+      // one first needs them absent.
+      const d = await makeDeployment();
+      const dir = mkdtempSync(join(tmpdir(), 'dumpkit-bptools-'));
+      const key = 'breakpad-tools-key-0123456789';
+      writeFileSync(join(dir, 'keys.json'), JSON.stringify({ BpTools: [key] }));
+      // sym_upload and minidump_upload have no API-key option: the key goes in the URL.
+      const t = await d.start({ args: ['--workers', '1', '--min-free-bytes', '0', '--api-keys', join(dir, 'keys.json')] });
+      const submit = `${t.url}submit?key=${key}`;
+      const curlKey = ['-H', `X-API-Key: ${key}`];
+      const syms = [
+        { debugFile: 'test_app.pdb', debugId: '5A9832E5287241C1838ED98914E9B7FF1', name: 'test_app.sym' },
+        { debugFile: 'kernel32.pdb', debugId: 'BCE8785C57B44245A669896B6A19B9542', name: 'kernel32.sym' },
+      ].map((x) => ({ ...x, path: corpusFile(`symbols/${x.debugFile}/${x.debugId}/${x.name}`) }));
+      try {
+        // Refused (no key): the tool reports the failure and exits 1.
+        const refused = await minidumpUpload(`${t.url}submit`, dump2(), 'BpTools', '7.0.1');
+        assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+        assert.match(refused.stdout, /^Failed to send minidump: /);
+
+        // Before symbols: accepted, its printed answer parses, processed exactly as the curl path processes the same dump.
+        const first = await minidumpUpload(submit, dump2(), 'BpTools', '7.0.1');
+        assert.equal(first.status, 0, first.stdout + first.stderr);
+        assert.match(first.stdout, /^Successfully sent the minidump file\.\n/);
+        const early = await waitProcessed(t.url, crashIdIn(first.response ?? ''));
+        assert.equal(early.state, 'processed', early.error ?? '');
+        assert.deepEqual(early.annotations, { prod: 'BpTools', ver: '7.0.1' });
+        assert.ok(early.processed!.missingSymbols.includes(`test_app.pdb/${syms[0]!.debugId}`), early.processed!.missingSymbols.join());
+        const earlyCurl = await waitProcessed(t.url, crashIdOf(crashpadUpload(t.url, dump2(), { prod: 'BpTools', ver: '7.0.1' }, curlKey)));
+        assert.deepEqual(early.processed, earlyCurl.processed);
+
+        // sym_upload, default protocol (sym-upload-v1): the module's fields and the file in symbol_file.
+        for (const sym of syms) {
+          const r = await runAsync(breakpadSymUpload!, [sym.path, `${t.url}symbols?key=${key}`]);
+          assert.equal(r.status, 0, r.stdout + r.stderr);
+          assert.equal(r.stdout, 'Successfully sent the symbol file.\n');
+        }
+        // sym-upload-v2 (another API) is refused with a reason the tool prints.
+        const v2 = await runAsync(breakpadSymUpload!, ['-p', 'sym-upload-v2', '-k', key, syms[0]!.path, `${t.url}symbols`]);
+        assert.equal(v2.status, 1, v2.stdout + v2.stderr);
+        assert.match(v2.stdout, /sym-upload-v2 is not supported/);
+        // Stored under its debug file and id, the bytes as sent.
+        const storage = await openDeployment(storageOptions(d.storageArgs));
+        try {
+          for (const sym of syms) {
+            const stored = await storage.db.symbolKey(sym.debugFile, sym.debugId);
+            const prefix = `symbols/${sym.debugFile}/${sym.debugId}/`;
+            assert.ok(stored?.startsWith(prefix) && stored.endsWith(`/${sym.name}`), `${sym.debugFile}/${sym.debugId}: ${stored}`);
+            assert.ok(Buffer.from((await storage.objects.get(stored!))!).equals(readFileSync(sym.path)), stored);
+          }
+        } finally {
+          await storage.close();
+        }
+
+        // After: the frames Breakpad's own processor names, and equal to the curl path's.
+        const second = await minidumpUpload(submit, dump2(), 'BpTools', '7.0.2');
+        assert.equal(second.status, 0, second.stdout + second.stderr);
+        const named = await waitProcessed(t.url, crashIdIn(second.response ?? ''));
+        assert.equal(named.state, 'processed', named.error ?? '');
+        assert.deepEqual(
+          named.processed!.frames.map((f) => ({ module: f.module, function: f.function })),
+          expectedFrames(corpusFile('minidump/breakpad/expected/minidump2.stackwalk.machine_readable.out')),
+        );
+        assert.equal(named.signature, "`anonymous namespace'::CrashFunction | main | __tmainCRTStartup");
+        assert.deepEqual(named.processed!.missingSymbols, []);
+        const namedCurl = await waitProcessed(t.url, crashIdOf(crashpadUpload(t.url, dump2(), { prod: 'BpTools', ver: '7.0.2' }, curlKey)));
+        assert.deepEqual(named.processed, namedCurl.processed);
+        const listed = await getJson<{ crashes: { id: string }[] }>(`${t.url}api/crashes?product=BpTools&version=7.0.2`);
+        assert.deepEqual(listed.crashes.map((c) => c.id).sort(), [named.id, namedCurl.id].sort());
+      } finally {
+        await t.stop();
+        await d.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }
