@@ -53,6 +53,11 @@ export class ThreadedProcessor implements ProcessorPool {
     private readonly log: (line: string) => void = () => {},
   ) {}
 
+  /** The processing threads alive now. */
+  get workers(): readonly Worker[] {
+    return this.threads.map((t) => t.worker);
+  }
+
   get inFlight(): number {
     return this.threads.reduce((a, t) => a + t.counts.inFlight, 0);
   }
@@ -111,14 +116,8 @@ function runThread(data: ThreadData): void {
   const log = (line: string) => post({ type: 'log', line });
   void openDeployment(data.deployment).then((deployment) => {
     const processor = new Processor(deployment, { ...data.processor, workers: 1 }, log);
-    let last = '';
-    const report = () => {
-      const counts = { inFlight: processor.inFlight, processed: processor.processed, failed: processor.failed };
-      const now = JSON.stringify(counts);
-      if (now !== last) post({ type: 'counts', ...counts });
-      last = now;
-    };
-    const timer = setInterval(report, 100);
+    const report = () => post({ type: 'counts', inFlight: processor.inFlight, processed: processor.processed, failed: processor.failed });
+    processor.onCounts = report;
     processor.start();
     port.on('message', (m: ToThread) => {
       if (m.type !== 'drain') return;
@@ -126,7 +125,6 @@ function runThread(data: ThreadData): void {
         .drain()
         .then(() => deployment.close())
         .then(() => {
-          clearInterval(timer);
           report();
           port.close(); // nothing left: the thread exits
         });

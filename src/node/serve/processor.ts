@@ -83,6 +83,8 @@ export class Processor {
   inFlight = 0;
   processed = 0;
   failed = 0;
+  /** Called after each change of the counts above (a processing thread reports them to the main thread). */
+  onCounts?: () => void;
 
   constructor(
     private readonly deployment: Deployment,
@@ -103,7 +105,7 @@ export class Processor {
     while (!this.stop.signal.aborted) {
       let job: Job | undefined;
       try {
-        job = await queue.take({ leaseMs, waitMs: 1000, signal: this.stop.signal });
+        job = await queue.take({ leaseMs, waitMs: 60_000, signal: this.stop.signal }); // drain() aborts the wait
       } catch (e) {
         if (!(e instanceof DumpError)) throw e;
         this.log(`processor: taking a job: ${e.message}`);
@@ -112,6 +114,7 @@ export class Processor {
       }
       if (!job) continue;
       this.inFlight++;
+      this.onCounts?.();
       try {
         const result = await processCrash(this.deployment, this.cache, job.crashId, this.opts);
         if (this.opts.holdMs) await new Promise((r) => setTimeout(r, this.opts.holdMs));
@@ -123,6 +126,7 @@ export class Processor {
         await this.recordFailure(job, e);
       } finally {
         this.inFlight--;
+        this.onCounts?.();
       }
     }
   }

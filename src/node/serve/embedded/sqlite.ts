@@ -110,13 +110,11 @@ export class SqliteCrashDatabase implements CrashDatabase {
   private readonly insert;
   private readonly insertJob;
   private readonly insertTx;
-  private readonly wake: EventEmitter;
 
   constructor(
     private readonly db: Database.Database,
-    queue: SqliteJobQueue,
+    private readonly queue: SqliteJobQueue,
   ) {
-    this.wake = queue.wake;
     this.insert = db.prepare(
       `INSERT INTO crashes (id, product, version, annotations, dump_key, dump_size, attachments, received_at, state)
        VALUES (@id, @product, @version, @annotations, @dump_key, @dump_size, @attachments, @received_at, 'received')`,
@@ -141,7 +139,7 @@ export class SqliteCrashDatabase implements CrashDatabase {
     sql(() => {
       this.insertTx(crash);
     });
-    this.wake.emit('job');
+    this.queue.wakeWaiting();
   }
 
   async getCrash(id: CrashId): Promise<CrashRow | undefined> {
@@ -238,15 +236,32 @@ export class SqliteCrashDatabase implements CrashDatabase {
 }
 
 export interface SqliteJobQueueOptions {
+  /**
+   * How often a waiting `take` looks at the table by itself (ms, default 2000): for jobs that no
+   * wake-up announces — enqueued by another process (`serve reprocess`), retried after a delay,
+   * or left by a worker whose lease ran out. Jobs enqueued in this process wake waiters at once.
+   */
+  pollMs?: number;
   /** Attempts before a job is marked dead (its crash 'failed'). */
   maxAttempts?: number;
-  /** How often `take` looks for jobs enqueued by other processes (`serve reprocess`). */
-  pollMs?: number;
+}
+
+/**
+ * Wake-ups between the queues of one SQLite file in one process: the collector's insert in the
+ * main thread wakes the processing threads (each has its own connection and queue object), so
+ * that idle threads sleep instead of polling the table.
+ */
+function wakeChannel(db: Database.Database): BroadcastChannel | undefined {
+  if (db.memory) return undefined;
+  const channel = new BroadcastChannel(`dumpkit-serve-jobs:${db.name}`);
+  (channel as BroadcastChannel & { unref(): void }).unref(); // never what keeps a process alive
+  return channel;
 }
 
 export class SqliteJobQueue implements JobQueue {
-  /** 'job' when this process enqueued one: waiting workers look at once. */
-  readonly wake = new EventEmitter();
+  /** 'job' when a job is enqueued (here, or by another thread of this process on the same file). */
+  private readonly wake = new EventEmitter();
+  private readonly channel: BroadcastChannel | undefined;
   private readonly maxAttempts: number;
   private readonly pollMs: number;
   private readonly takeStmt;
@@ -256,8 +271,10 @@ export class SqliteJobQueue implements JobQueue {
     opts: SqliteJobQueueOptions = {},
   ) {
     this.wake.setMaxListeners(0);
+    this.channel = wakeChannel(db);
+    if (this.channel) this.channel.onmessage = () => this.wake.emit('job');
     this.maxAttempts = opts.maxAttempts ?? 3;
-    this.pollMs = opts.pollMs ?? 250;
+    this.pollMs = opts.pollMs ?? 2000;
     this.takeStmt = db.prepare(
       `UPDATE jobs SET attempt = attempt + 1, lease_until = @until
        WHERE id = (SELECT id FROM jobs WHERE dead = 0 AND lease_until <= @now ORDER BY lease_until, id LIMIT 1)
@@ -269,7 +286,13 @@ export class SqliteJobQueue implements JobQueue {
     sql(() => {
       this.db.prepare('INSERT INTO jobs (crash_id) VALUES (?)').run(crashId);
     });
+    this.wakeWaiting();
+  }
+
+  /** Wakes the takes waiting in this thread and in the other threads' queues on this file. */
+  wakeWaiting(): void {
     this.wake.emit('job');
+    this.channel?.postMessage('job');
   }
 
   private takeNow(leaseMs: number): Job | undefined {
@@ -318,6 +341,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    this.channel?.close();
     this.wake.emit('job');
   }
 }

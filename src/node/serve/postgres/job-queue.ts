@@ -11,12 +11,19 @@ import { databaseError, query } from './connect.js';
 
 export const JOBS_CHANNEL = 'dumpkit_jobs';
 
+/** How often waiters look at the table while no LISTEN connection is up (ms). */
+const UNLISTENED_POLL_MS = 250;
+
 export interface PostgresJobQueueOptions {
   /** Attempts before a job is dead (fail() and lost leases both count). Default 5. */
   maxAttempts?: number;
   /** Delay before a failed job is tried again, times the attempt number (ms). Default 2000. */
   retryDelayMs?: number;
-  /** Longest sleep between two looks at the table while waiting (ms). Default 250. */
+  /**
+   * Longest sleep between two looks at the table while waiting and listening (ms). Default 2000:
+   * NOTIFY wakes waiters at once; this is for the jobs no notification announces (a retry's delay
+   * or a lease running out). While the LISTEN connection is not up, waiters look every 250 ms.
+   */
   pollMs?: number;
   /** depth() answers from a count this old at most (ms), so that busy collectors do not count per request. Default 200. */
   depthCacheMs?: number;
@@ -54,12 +61,14 @@ export class PostgresJobQueue implements JobQueue {
   private listening: Promise<void> | undefined;
   private wakers = new Set<() => void>();
   private depthCache: { at: number; value: Promise<number> } | undefined;
+  /** NOTIFYs received so far (a take that sees this change while it looks does not go to sleep). */
+  private notifications = 0;
   private closed = false;
 
   constructor(private readonly pool: pg.Pool, opts: PostgresJobQueueOptions = {}) {
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.retryDelayMs = opts.retryDelayMs ?? 2000;
-    this.pollMs = opts.pollMs ?? 250;
+    this.pollMs = opts.pollMs ?? 2000;
     this.depthCacheMs = opts.depthCacheMs ?? 200;
   }
 
@@ -71,12 +80,14 @@ export class PostgresJobQueue implements JobQueue {
     const until = Date.now() + Math.max(0, opts.waitMs);
     for (;;) {
       if (this.closed || opts.signal?.aborted) return undefined;
+      const seen = this.notifications;
       const job = await this.claim(opts.leaseMs);
       if (job) return job;
       const left = until - Date.now();
       if (left <= 0) return undefined;
+      if (this.notifications !== seen) continue; // a job was announced while claim() looked
       this.listen();
-      await this.sleep(Math.min(left, this.pollMs), opts.signal);
+      await this.sleep(Math.min(left, this.listener ? this.pollMs : Math.min(this.pollMs, UNLISTENED_POLL_MS)), opts.signal);
     }
   }
 
@@ -171,6 +182,7 @@ export class PostgresJobQueue implements JobQueue {
   }
 
   private wake(): void {
+    this.notifications++;
     for (const w of this.wakers) w();
   }
 
