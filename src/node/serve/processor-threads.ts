@@ -117,7 +117,14 @@ function runThread(data: ThreadData): void {
   void openDeployment(data.deployment).then((deployment) => {
     const processor = new Processor(deployment, { ...data.processor, workers: 1 }, log);
     const report = () => post({ type: 'counts', inFlight: processor.inFlight, processed: processor.processed, failed: processor.failed });
-    processor.onCounts = report;
+    // at most one report per 100 ms while jobs run, none while idle
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    processor.onCounts = () => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        report();
+      }, 100);
+    };
     processor.start();
     port.on('message', (m: ToThread) => {
       if (m.type !== 'drain') return;
@@ -125,6 +132,7 @@ function runThread(data: ThreadData): void {
         .drain()
         .then(() => deployment.close())
         .then(() => {
+          clearTimeout(pending);
           report();
           port.close(); // nothing left: the thread exits
         });

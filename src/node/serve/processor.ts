@@ -103,6 +103,10 @@ export class Processor {
     const { queue, db } = this.deployment;
     const leaseMs = this.opts.leaseMs ?? 60_000;
     while (!this.stop.signal.aborted) {
+      // With a local store and SQLite every step of a job can complete without I/O callbacks, as
+      // promise continuations only: yield once per job so that timers, messages (drain, counts)
+      // and HTTP requests on this thread are never starved by a long queue.
+      await new Promise<void>((r) => setImmediate(r));
       let job: Job | undefined;
       try {
         job = await queue.take({ leaseMs, waitMs: 60_000, signal: this.stop.signal }); // drain() aborts the wait
