@@ -4,22 +4,29 @@ import { onlyErrno } from '../errno.js';
 
 const commBuf = new Uint8Array(64);
 
+/** Whether the first `n` bytes of commBuf are one of `wants` (each a name + '\n'). */
+function commIsOneOf(n: number, wants: readonly Uint8Array[]): boolean {
+  return wants.some((want) => n === want.length && want.every((b, i) => commBuf[i] === b));
+}
+
+function isPidName(d: string): boolean {
+  const c = d.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+
 /**
  * Pids of the processes whose name (/proc/PID/comm) is `name`, dumpkit itself left out. Reads each
- * comm with open, one read and close (readFileSync adds an fstat and a second read): monitor --wait
- * runs this every interval over every process of the machine.
+ * comm with open, one read and close (readFileSync adds an fstat and a second read).
  */
 export function findProcesses(name: string): number[] {
   const found: number[] = [];
-  const want = new TextEncoder().encode(name + '\n');
+  const wants = [new TextEncoder().encode(name + '\n')];
   for (const d of readdirSync('/proc')) {
-    const c = d.charCodeAt(0);
-    if (c < 48 || c > 57 || Number(d) === process.pid) continue;
+    if (!isPidName(d) || Number(d) === process.pid) continue;
     let fd: number | undefined;
     try {
       fd = openSync(`/proc/${d}/comm`, 'r');
-      const n = readSync(fd, commBuf, 0, commBuf.length, 0);
-      if (n === want.length && want.every((b, i) => commBuf[i] === b)) found.push(Number(d));
+      if (commIsOneOf(readSync(fd, commBuf, 0, commBuf.length, 0), wants)) found.push(Number(d));
     } catch (e) {
       onlyErrno(e); // gone
     } finally {
@@ -27,6 +34,79 @@ export function findProcesses(name: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * Finds processes by name again and again (monitor --wait, every interval): keeps each process's
+ * /proc/PID/comm open between scans, so a scan is one listing of /proc and one pread per process
+ * (a comm read again gives the name after an exec). A descriptor whose process has gone reads
+ * ESRCH and is closed; if its pid was reused meanwhile, the new process's comm is opened then.
+ * At most `maxOpen` descriptors are kept; processes past that are read with open, read, close.
+ */
+export class ProcessNameScanner {
+  private readonly open = new Map<number, number>();
+
+  constructor(private readonly maxOpen = 512) {}
+
+  /** Pids (dumpkit's own left out) whose name is one of `names`. */
+  find(names: readonly string[]): number[] {
+    const wants = names.map((n) => new TextEncoder().encode(n + '\n'));
+    const found: number[] = [];
+    const present = new Set<number>();
+    for (const d of readdirSync('/proc')) {
+      if (!isPidName(d)) continue;
+      const pid = Number(d);
+      if (pid === process.pid) continue;
+      present.add(pid);
+      const n = this.readComm(pid);
+      if (n !== undefined && commIsOneOf(n, wants)) found.push(pid);
+    }
+    for (const [pid, fd] of this.open) {
+      if (present.has(pid)) continue;
+      closeSync(fd);
+      this.open.delete(pid);
+    }
+    return found;
+  }
+
+  /** Bytes of PID's comm read into commBuf, or undefined when the process is gone. */
+  private readComm(pid: number): number | undefined {
+    const kept = this.open.get(pid);
+    if (kept !== undefined) {
+      try {
+        return readSync(kept, commBuf, 0, commBuf.length, 0);
+      } catch (e) {
+        onlyErrno(e); // that process is gone (ESRCH); its pid may be another's now
+        closeSync(kept);
+        this.open.delete(pid);
+      }
+    }
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${pid}/comm`, 'r');
+    } catch (e) {
+      onlyErrno(e);
+      return undefined;
+    }
+    let keep = false;
+    try {
+      const n = readSync(fd, commBuf, 0, commBuf.length, 0);
+      keep = this.open.size < this.maxOpen;
+      if (keep) this.open.set(pid, fd);
+      return n;
+    } catch (e) {
+      onlyErrno(e);
+      return undefined;
+    } finally {
+      if (!keep) closeSync(fd);
+    }
+  }
+
+  /** Closes every descriptor kept. */
+  close(): void {
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
+  }
 }
 
 /** A process id, or the one process named `proc`. */

@@ -3,7 +3,7 @@ import { DumpError } from '../../core/errors.js';
 import type { Variety } from '../../core/minidump/varieties.js';
 import { captureProcess } from '../capture/capture.js';
 import { Follower, type FollowEvent } from '../capture/follow.js';
-import { defaultDumpName, findProcesses, processName } from '../capture/processes.js';
+import { defaultDumpName, findProcesses, processName, ProcessNameScanner } from '../capture/processes.js';
 import { PtraceTarget } from '../capture/ptrace-target.js';
 import { FileSink, nextFreeName } from '../file-sink.js';
 import { countFds, StatReader, type ProcSample } from './proc-sample.js';
@@ -99,6 +99,8 @@ export class Monitor {
   private sampleTimer: NodeJS.Timeout | undefined;
   private followTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** --wait: finds the named processes every interval. */
+  private readonly scanner = new ProcessNameScanner();
   private ticks = 0;
   private t0 = 0;
   private resolveRun: (() => void) | undefined;
@@ -145,6 +147,7 @@ export class Monitor {
     clearTimeout(this.sampleTimer);
     clearInterval(this.followTimer);
     this.follower.removeAll();
+    this.scanner.close();
     for (const w of this.watched.values()) {
       w.target.resume();
       w.stat.close();
@@ -220,7 +223,7 @@ export class Monitor {
   private tick(): void {
     if (this.stopped) return;
     try {
-      if (this.opts.wait) for (const n of this.names) for (const pid of findProcesses(n)) this.add(pid, false);
+      if (this.opts.wait && this.names.length) for (const pid of this.scanner.find(this.names)) this.add(pid, false);
       for (const w of [...this.watched.values()]) this.sample(w);
       this.finishIfIdle();
     } catch (e) {
