@@ -6,9 +6,12 @@
  *     with Crashpad's form around a 50 KB minidump for DURATION s: accepted uploads/s in all, p99;
  *  2. processing: one processor process (`--workers 2`, the machine's two cores) with the corpus
  *     symbols uploaded: processed crashes/s over the queued crashes;
- *  3. soak: one collector and one processor under a steady 100 uploads/s for SOAK s (default 600,
+ *  3. heap: a collector in this process under 300 uploads/s for HEAP s (default 120): V8's used heap
+ *     after full collections every 20 s, and its growth per upload (what a leak would show);
+ *  4. soak: one collector and one processor under a steady 100 uploads/s for SOAK s (default 600,
  *     the 10-minute soak): resident memory of both at the start, the end and the peak.
- * Environment: DUMPKIT_BENCH_SERVE_SECONDS (default 10), DUMPKIT_BENCH_SOAK_SECONDS (default 600).
+ * Environment: DUMPKIT_BENCH_SERVE_SECONDS (default 10), DUMPKIT_BENCH_HEAP_SECONDS (default 120),
+ * DUMPKIT_BENCH_SOAK_SECONDS (default 600); 0 leaves a part out.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,6 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { openDeployment } from '../src/node/serve/deployment.js';
+import { startServe } from '../src/node/serve/server.js';
 import { freshDatabase, postgresBinDir, privatePostgres } from '../test/helpers/postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +31,7 @@ const corpus = join(root, '../shared/corpus');
 const mainTs = join(root, 'src/node/cli/main.ts');
 const DURATION = Number(process.env.DUMPKIT_BENCH_SERVE_SECONDS ?? 10);
 const SOAK = Number(process.env.DUMPKIT_BENCH_SOAK_SECONDS ?? 600);
+const HEAP = Number(process.env.DUMPKIT_BENCH_HEAP_SECONDS ?? 120);
 const CONNECTIONS = 32; // per collector
 
 /** Crashpad's multipart form around a 50 KB minidump (minidump2.dmp, zero-padded past its last stream). */
@@ -103,6 +111,40 @@ async function count(url: string, sql: string): Promise<number> {
   }
 }
 
+/**
+ * A collector in this process on `db` under 300 uploads/s for HEAP s: V8's used heap after two full
+ * collections at the end of each 20 s round. Growth per upload here is what a leak would show as;
+ * RSS alone also moves with the allocator and V8's heap sizing.
+ */
+async function collectorHeap(db: string, objects: string, body: Buffer, type: string): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const deployment = await openDeployment({ database: db, objects });
+  const h = await startServe({ deployment, port: 0, roles: { collector: true, processor: false, web: false }, limits: { minFreeBytes: 0, maxQueueDepth: 1e9, maxInFlightUploads: 1024 } });
+  const rounds: string[] = [];
+  const heaps: number[] = [];
+  try {
+    for (let t = 20; t <= HEAP; t += 20) {
+      await hammer(h.url, body, type, { duration: 20, connections: 16, overallRate: 300 });
+      await new Promise((r) => setTimeout(r, 500));
+      gc();
+      gc();
+      const heap = process.memoryUsage().heapUsed / 1048576;
+      heaps.push(heap);
+      rounds.push(`${t} s: ${h.collector!.stats.accepted} accepted, heap ${heap.toFixed(1)} MiB`);
+    }
+  } finally {
+    await h.drain();
+    await deployment.close();
+  }
+  const accepted = h.collector!.stats.accepted;
+  const perUpload = heaps.length > 2 ? ((heaps.at(-1)! - heaps[1]!) * 1048576) / (accepted * (1 - 2 / heaps.length)) : NaN;
+  process.stdout.write(
+    `collector heap after full GCs (in-process collector, 300 uploads/s, ${HEAP} s): ${rounds.join('; ')}\n` +
+      `  growth after the first two rounds: ${Number.isNaN(perUpload) ? 'n/a' : `${perUpload.toFixed(1)} bytes per upload`}\n`,
+  );
+}
+
 export async function run(): Promise<void> {
   if (!existsSync(corpus)) return void process.stdout.write(`skipped: no corpus at ${corpus}\n`);
   if (!postgresBinDir()) return void process.stdout.write('skipped: no PostgreSQL server binaries (apt-get install postgresql)\n');
@@ -160,7 +202,10 @@ export async function run(): Promise<void> {
       await processor.stop();
     }
 
-    // 3. Soak (DUMPKIT_BENCH_SOAK_SECONDS=0 leaves it out).
+    // 3. The collector's heap after full collections under a steady load (in this process, so that gc() can be called).
+    if (HEAP > 0) await collectorHeap(db, join(dir, 'objects'), body, type);
+
+    // 4. Soak (DUMPKIT_BENCH_SOAK_SECONDS=0 leaves it out).
     if (SOAK <= 0) return void process.stdout.write('soak: left out (DUMPKIT_BENCH_SOAK_SECONDS=0)\n');
     await count(db, 'SELECT count(*) AS n FROM (SELECT 1) x');
     const col = await serve([...common, '--role', 'collector']);
