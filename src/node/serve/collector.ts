@@ -240,7 +240,12 @@ export class Collector {
           resolve({ id, product, version: version ?? '', annotations, dumpKey: dump.key, dumpSize: dump.size, attachments, receivedAt, dumpBytes });
         });
       });
-      req.on('aborted', () => fail(new Refusal(400, 'the client closed the connection mid-upload')));
+      // The connection may have closed already, while the checks before this awaited: then no
+      // event is coming, and waiting for the body would hold this upload (and drain) for ever.
+      const gone = () => fail(new Refusal(400, 'the client closed the connection mid-upload'));
+      if (req.destroyed || req.readableAborted) return gone();
+      req.on('aborted', gone);
+      req.on('close', () => req.complete || gone());
       req.on('error', (e) => fail(new Refusal(400, `reading the request: ${e.message}`)));
       if (encoding === 'gzip') {
         const gunzip = createGunzip();

@@ -3,13 +3,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openEmbeddedDeployment } from '../../../src/node/serve/embedded/deployment.js';
 import type { ServeLimits } from '../../../src/node/serve/http.js';
 import { CHECK_IN_MEMORY_BYTES } from '../../../src/node/serve/collector.js';
-import { startServe } from '../../../src/node/serve/server.js';
+import { startServe, type ServeHandle } from '../../../src/node/serve/server.js';
+import type { ObjectStore } from '../../../src/node/serve/contract.js';
 import { corpusFile, corpusSkip } from '../../helpers/corpus.js';
 
 async function upload(url: string, fields: Record<string, string>, dump: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -20,11 +22,16 @@ async function upload(url: string, fields: Record<string, string>, dump: Uint8Ar
   return { status: r.status, body: await r.text() };
 }
 
-async function withServer(dataDir: string, limits: Partial<ServeLimits>, f: (url: string, dep: ReturnType<typeof openEmbeddedDeployment>) => Promise<void>): Promise<void> {
+async function withServer(
+  dataDir: string,
+  limits: Partial<ServeLimits>,
+  f: (url: string, dep: ReturnType<typeof openEmbeddedDeployment>, h: ServeHandle) => Promise<void>,
+  opts: { objects?: (store: ObjectStore) => ObjectStore } = {},
+): Promise<void> {
   const dep = openEmbeddedDeployment(dataDir);
-  const h = await startServe({ deployment: dep, port: 0, limits, processor: { workers: 0 } });
+  const h = await startServe({ deployment: { ...dep, objects: opts.objects?.(dep.objects) ?? dep.objects }, port: 0, limits, processor: { workers: 0 } });
   try {
-    await f(h.url, dep);
+    await f(h.url, dep, h);
   } finally {
     await h.drain();
     await dep.close();
@@ -83,6 +90,83 @@ test('a minidump is checked from the bytes kept while it streamed in, or read ba
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a client that goes away mid-upload: the upload ends (nothing stored, nothing in flight) and the server drains at once', { skip: corpusSkip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dumpkit-gone-'));
+  const dump = readFileSync(corpusFile('minidump/breakpad/minidump2.dmp'));
+  try {
+    await withServer(dir, { minFreeBytes: 0 }, async (url, dep, h) => {
+      const { port } = new URL(url);
+      const b = '----gone';
+      const head = `--${b}\r\nContent-Disposition: form-data; name="prod"\r\n\r\nGone\r\n--${b}\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="u.dmp"\r\n\r\n`;
+      for (let i = 0; i < 3; i++) {
+        // the headers promise the whole form; half the minidump arrives, then the connection closes
+        const socket = connect(Number(port), '127.0.0.1');
+        await new Promise((r) => socket.once('connect', r));
+        socket.write(`POST /submit HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=${b}\r\nContent-Length: ${head.length + dump.length + b.length + 8}\r\n\r\n`);
+        socket.write(head);
+        socket.write(dump.subarray(0, dump.length >> 1));
+        for (let j = 0; j < 100 && h.collector!.stats.inFlight === 0; j++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(h.collector!.stats.inFlight, 1, 'the upload is in progress');
+        socket.destroy();
+        for (let j = 0; j < 200 && h.collector!.stats.inFlight > 0; j++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(h.collector!.stats.inFlight, 0, `round ${i}: the abandoned upload ended`);
+      }
+      assert.equal(h.collector!.stats.accepted, 0);
+      assert.equal(h.collector!.stats.refused, 3);
+      await drainsAtOnce(h);
+      const left: string[] = [];
+      for await (const k of dep.objects.list('dumps/')) left.push(k);
+      assert.deepEqual(left, [], 'nothing half-stored is visible');
+      assert.deepEqual(await dep.db.findCrashes({}), []);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a client that goes away while the collector is still checking before reading the body: the upload ends too', { skip: corpusSkip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dumpkit-gone-'));
+  // a store whose free-space answer takes a while (statfs on a slow network file system): the
+  // client's connection closes meanwhile, before the collector starts reading the body
+  let asked!: () => void;
+  const freeAsked = new Promise<void>((r) => (asked = r));
+  let answer!: () => void;
+  const freeAnswered = new Promise<void>((r) => (answer = r));
+  const slowFreeBytes = (store: ObjectStore): ObjectStore => new Proxy(store, {
+    get(target, key) {
+      if (key === 'freeBytes') return async () => { asked(); await freeAnswered; return 1e12; };
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  try {
+    await withServer(dir, { minFreeBytes: 1 }, async (url, _dep, h) => {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(`POST /submit HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n--x\r\n`);
+      await freeAsked;
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 100)); // the server has seen the connection close
+      answer();
+      for (let j = 0; j < 200 && (h.collector!.stats.inFlight > 0 || h.collector!.stats.refused === 0); j++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(h.collector!.stats.inFlight, 0, 'the upload ended');
+      assert.equal(h.collector!.stats.refused, 1);
+      await drainsAtOnce(h);
+    }, { objects: slowFreeBytes });
+  } finally {
+    answer();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Drains `h` and checks that nothing held it (an upload waiting for ever would). */
+async function drainsAtOnce(h: ServeHandle): Promise<void> {
+  const t0 = Date.now();
+  await h.drain();
+  assert.ok(Date.now() - t0 < 2000, `drained in ${Date.now() - t0} ms`);
+}
 
 test('below the free-space bound uploads get 507 before anything is read', { skip: corpusSkip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dumpkit-free-'));
