@@ -204,7 +204,7 @@ export class Collector {
         if (name === 'upload_file_minidump') {
           dump = entry;
           entry.head = [];
-          body = keepHead(stream, entry);
+          body = keepHead(stream, entry, ac.signal);
         }
         let over = false;
         stream.on('limit', () => {
@@ -244,7 +244,6 @@ export class Collector {
       // event is coming, and waiting for the body would hold this upload (and drain) for ever.
       const gone = () => fail(new Refusal(400, 'the client closed the connection mid-upload'));
       if (req.destroyed || req.readableAborted) return gone();
-      req.on('aborted', gone);
       req.on('close', () => req.complete || gone());
       req.on('error', (e) => fail(new Refusal(400, `reading the request: ${e.message}`)));
       if (encoding === 'gzip') {
@@ -256,16 +255,26 @@ export class Collector {
   }
 }
 
-/** Passes `stream` on, keeping its chunks in `entry.head` while they add up to CHECK_IN_MEMORY_BYTES at most (dropped past that). */
-async function* keepHead(stream: Readable, entry: { head?: Uint8Array[] }): AsyncIterable<Uint8Array> {
+/**
+ * Passes `stream` on, keeping its chunks in `entry.head` while they add up to CHECK_IN_MEMORY_BYTES
+ * at most (dropped past that). The store's pipeline cannot destroy a stream behind a generator:
+ * `signal` does it, so that an aborted upload ends its put (and its temporary file) too.
+ */
+async function* keepHead(stream: Readable, entry: { head?: Uint8Array[] }, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  const abort = () => stream.destroy();
+  signal.addEventListener('abort', abort, { once: true });
   let kept = 0;
-  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-    if (entry.head) {
-      kept += chunk.length;
-      if (kept <= CHECK_IN_MEMORY_BYTES) entry.head.push(chunk);
-      else delete entry.head;
+  try {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+      if (entry.head) {
+        kept += chunk.length;
+        if (kept <= CHECK_IN_MEMORY_BYTES) entry.head.push(chunk);
+        else delete entry.head;
+      }
+      yield chunk;
     }
-    yield chunk;
+  } finally {
+    signal.removeEventListener('abort', abort);
   }
 }
 

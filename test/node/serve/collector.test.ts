@@ -2,7 +2,7 @@
 // full disk (a 2 MiB tmpfs): uploads get 507 while everything accepted before stays readable.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,7 @@ test('a client that goes away mid-upload: the upload ends (nothing stored, nothi
       const left: string[] = [];
       for await (const k of dep.objects.list('dumps/')) left.push(k);
       assert.deepEqual(left, [], 'nothing half-stored is visible');
+      assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file is left behind');
       assert.deepEqual(await dep.db.findCrashes({}), []);
     });
   } finally {
