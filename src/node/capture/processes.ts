@@ -19,21 +19,7 @@ function isPidName(d: string): boolean {
  * comm with open, one read and close (readFileSync adds an fstat and a second read).
  */
 export function findProcesses(name: string): number[] {
-  const found: number[] = [];
-  const wants = [new TextEncoder().encode(name + '\n')];
-  for (const d of readdirSync('/proc')) {
-    if (!isPidName(d) || Number(d) === process.pid) continue;
-    let fd: number | undefined;
-    try {
-      fd = openSync(`/proc/${d}/comm`, 'r');
-      if (commIsOneOf(readSync(fd, commBuf, 0, commBuf.length, 0), wants)) found.push(Number(d));
-    } catch (e) {
-      onlyErrno(e); // gone
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  }
-  return found;
+  return new ProcessNameScanner(0).find([name]);
 }
 
 /**

@@ -187,13 +187,16 @@ export async function checkCrashDump(line: LogLine, c: { exe: string; bits: 64 |
  * A handler's short-pathed setting in `dir` (the kernel's pattern holds at most 127 bytes): the
  * built CLI, `n` and `d.mjs` linked to node and bin/dumpkit.cjs, and `h.json` holding `config`.
  */
-export async function handlerSetup(dir: string, config: object): Promise<{ node: string; entry: string; configPath: string }> {
+/** Where handlerSetup puts things in `dir`: the node and CLI links, the config file, and a folder for the handler's state. */
+export function handlerLayout(dir: string): { node: string; entry: string; configPath: string; stateDir: string } {
+  return { node: join(dir, 'n'), entry: join(dir, 'd.mjs'), configPath: join(dir, 'h.json'), stateDir: join(dir, 'state') };
+}
+
+export async function handlerSetup(dir: string, config: object): Promise<ReturnType<typeof handlerLayout>> {
   await ensureBuiltCli();
-  const node = join(dir, 'n');
-  const entry = join(dir, 'd.mjs');
-  symlinkSync(process.execPath, node);
-  symlinkSync(binEntry, entry);
-  const configPath = join(dir, 'h.json');
-  writeFileSync(configPath, JSON.stringify(config));
-  return { node, entry, configPath };
+  const layout = handlerLayout(dir);
+  symlinkSync(process.execPath, layout.node);
+  symlinkSync(binEntry, layout.entry);
+  writeFileSync(layout.configPath, JSON.stringify(config));
+  return layout;
 }

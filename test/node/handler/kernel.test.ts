@@ -7,7 +7,7 @@ import { install, uninstall } from '../../../src/node/handler/install.js';
 import { projectRoot } from '../../helpers/cli.js';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
 import { gccSkip, gdbSkip } from '../../helpers/target.js';
-import { checkCrashDump, cli, crash, crasher, handlerSetup, NO_32_BIT, waitForLog, waitingCrasher, type LogLine } from './handler-helpers.js';
+import { checkCrashDump, cli, crash, crasher, handlerLayout, handlerSetup, NO_32_BIT, waitForLog, waitingCrasher, type LogLine } from './handler-helpers.js';
 
 /**
  * The handler installed for real (through withCorePattern, which restores core_pattern and
@@ -26,8 +26,7 @@ const MAX_CONCURRENT = 2;
 const SIGNALS = { segv: 'SIGSEGV', abrt: 'SIGABRT', fpe: 'SIGFPE', bus: 'SIGBUS' } as const;
 
 const folders = { main: join(dir, 'main'), count: join(dir, 'count'), storm: join(dir, 'storm') };
-const configPath = join(dir, 'h.json');
-const stateDir = join(dir, 'state');
+const { node, entry, configPath, stateDir } = handlerLayout(dir);
 const logFile = join(folders.main, 'dumpkit-handler.log');
 
 before(async () => {
@@ -54,7 +53,7 @@ describe('the crash handler, installed for real', { skip }, () => {
     await withCorePattern(
       before.pattern,
       async () => {
-        const installArgs = ['install', '--entry', join(dir, 'd.mjs'), '--node', join(dir, 'n')];
+        const installArgs = ['install', '--entry', entry, '--node', node];
         const inst = handler(installArgs);
         assert.equal(inst.status, 0, inst.stderr);
         const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { noCorePatternReason, withCorePattern } from '../../helpers/core-pattern.js';
 import { gccSkip, gdbSkip } from '../../helpers/target.js';
-import { binEntry, checkCrashDump, cli, crash, crasher, handlerSetup, waitForLog, waitingCrasher } from './handler-helpers.js';
+import { binEntry, checkCrashDump, cli, crash, crasher, handlerLayout, handlerSetup, waitForLog, waitingCrasher } from './handler-helpers.js';
 
 /**
  * The resident handler for real (kernel.core_pattern changed only through withCorePattern):
@@ -19,8 +19,7 @@ import { binEntry, checkCrashDump, cli, crash, crasher, handlerSetup, waitForLog
 const dir = mkdtempSync('/tmp/dkr-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const skip = gccSkip || noCorePatternReason() || false;
-const configPath = join(dir, 'h.json');
-const stateDir = join(dir, 'state');
+const { node, entry, configPath, stateDir } = handlerLayout(dir);
 const socket = join(dir, 'run', 'h.sock');
 const forwarder = join(dir, 'libexec', 'dumpkit-core-forward');
 const folders = { main: join(dir, 'main'), storm: join(dir, 'storm') };
@@ -57,7 +56,7 @@ async function stopDaemon(child: ChildProcess): Promise<void> {
 describe('the resident crash handler (daemon and forwarder), installed for real', { skip }, () => {
   test('install --resident, crashes through the daemon, a broken forwarder, a storm of 50, the fallback without the daemon', async (t) => {
     await withCorePattern('core.%p-dumpkit-resident-test', async () => {
-      const inst = cli(['handler', 'install', '--resident', '--forwarder', forwarder, '--socket', socket, '--entry', join(dir, 'd.mjs'), '--node', join(dir, 'n'), '--config', configPath, '--state-dir', stateDir]);
+      const inst = cli(['handler', 'install', '--resident', '--forwarder', forwarder, '--socket', socket, '--entry', entry, '--node', node, '--config', configPath, '--state-dir', stateDir]);
       assert.equal(inst.status, 0, inst.stderr);
       assert.match(inst.stdout, /resident: forwarder .* hands crashes to the daemon/);
       assert.equal(readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim(), `|${forwarder} %P %i %s %t %e`);
